@@ -1,0 +1,10 @@
+"""Pulumi entry point: load the stack's config, compose the platform, export its outputs."""
+
+import pulumi
+
+from components.stack import build_platform
+from config.pulumi_source import load_from_pulumi
+
+config, secrets = load_from_pulumi()
+for name, value in build_platform(config, secrets).items():
+    pulumi.export(name, value)

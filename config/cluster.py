@@ -1,0 +1,97 @@
+"""The Kubernetes cluster and its load balancer."""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from config.base import StrictModel
+
+# Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
+SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
+VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+class ApiEndpoint(StrictModel):
+    """Where clients reach the API server: baked into every certificate and kubeconfig."""
+
+    host: str | None = None
+    """DNS name of the endpoint (recommended, must resolve to the VIP). Defaults to the VIP,
+    the single load balancer, or the single control plane."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 6443
+    """Port clients use; the load balancer's frontend listens on it."""
+
+
+class ClusterConfig(StrictModel):
+    """The kubeadm-built cluster, or an existing cluster the platform is installed on."""
+
+    mode: Literal["kubeadm", "existing"] = "kubeadm"
+    """`kubeadm` builds the cluster on the inventory; `existing` only installs the platform on the
+    cluster named by the secret `kubeconfig` (a laptop cluster, a managed cluster)."""
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "jupyterhub"
+    """Cluster name written into the kubeconfig."""
+    kubernetes_version: str = "1.34.2"
+    """Exact Kubernetes version (kubeadm, kubelet, kubectl are pinned to it and held)."""
+    pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
+    """Pod network (Calico IP pool); must not overlap the service or node networks."""
+    service_cidr: IPv4Network = IPv4Network("10.96.0.0/12")
+    """Service network; must not overlap the pod or node networks."""
+    api_server_port: Annotated[int, Field(ge=1, le=65535)] = 6443
+    """Port each API server binds on its control plane."""
+    endpoint: ApiEndpoint = ApiEndpoint()
+    """The API endpoint behind the load balancer."""
+    extra_cert_sans: list[str] = []
+    """Extra names or addresses for the API server certificate."""
+    calico_version: str = "v3.30.3"
+    """tigera-operator chart version (Calico), which enforces NetworkPolicy."""
+    calico_encapsulation: Literal["VXLANCrossSubnet", "VXLAN", "IPIP", "None"] = "VXLANCrossSubnet"
+    """Calico pod traffic encapsulation."""
+    manage_hostnames: bool = True
+    """Set each host's hostname to its inventory name (kubeadm needs unique host names)."""
+    min_cpus: Annotated[int, Field(ge=1)] = 2
+    """Preflight: fewest CPUs a Kubernetes node may have."""
+    min_memory_mib: Annotated[int, Field(ge=512)] = 1700
+    """Preflight: least memory (MiB) a Kubernetes node may have."""
+    join_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    """Bound on each `kubeadm init`/`join` and on waiting for nodes and the API."""
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_supported(cls, version: str) -> str:
+        match = VERSION_PATTERN.match(version.removeprefix("v"))
+        if not match:
+            raise ValueError(f"{version!r} is not an exact version like 1.34.2")
+        minor = f"{match.group(1)}.{match.group(2)}"
+        if minor not in SUPPORTED_KUBERNETES_MINORS:
+            raise ValueError(
+                f"Kubernetes {version} is not supported; use {' or '.join(SUPPORTED_KUBERNETES_MINORS)}.x"
+            )
+        return version.removeprefix("v")
+
+    @property
+    def kubernetes_minor(self) -> str:
+        return ".".join(self.kubernetes_version.split(".")[:2])
+
+
+class LoadBalancerConfig(StrictModel):
+    """HAProxy on the `load-balancer` hosts, sharing a keepalived VIP when there are two or more."""
+
+    vip: IPv4Address | None = None
+    """Virtual IP held by one load balancer at a time; required with two or more LB hosts."""
+    interface: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:@-]{1,15}$")] = "eth0"
+    """Network interface that carries the VIP on every LB host."""
+    virtual_router_id: Annotated[int, Field(ge=1, le=255)] = 51
+    """VRRP router id: the same on all LB hosts, unique on the L2 segment."""
+    unicast: bool = True
+    """Send VRRP to the peers' addresses instead of multicast (works where multicast is filtered)."""
+    timeout_client_seconds: Annotated[int, Field(ge=3600)] = 3 * 3600
+    """Idle timeout on client connections; at least 1 h so `kubectl logs -f`/`exec` survive."""
+    timeout_server_seconds: Annotated[int, Field(ge=3600)] = 3 * 3600
+    """Idle timeout on API server connections; at least 1 h."""
+    stats_port: Annotated[int, Field(ge=1, le=65535)] = 8404
+    """HAProxy stats page, bound to 127.0.0.1 only."""
+    health_check_interval_ms: Annotated[int, Field(ge=200, le=60000)] = 2000
+    """How often each API server's /readyz is checked."""

@@ -1,0 +1,39 @@
+"""How the program reaches the machines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from config.base import StrictModel
+
+
+class Bastion(StrictModel):
+    """A jump host in front of the node network."""
+
+    host: str
+    """Bastion address or DNS name."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    """Bastion SSH port."""
+    user: str
+    """Bastion login user (the stack's private key is used for it too)."""
+    host_key: str | None = None
+    """The bastion's pinned SSH host public key."""
+
+
+class SshConfig(StrictModel):
+    """Stack-wide SSH settings; the private key itself is the secret `ssh_private_key`."""
+
+    user: Annotated[str, Field(min_length=1)] = "ubuntu"
+    """Login user on every node; it needs passwordless sudo (there is no PTY for a password)."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    """SSH port on every node."""
+    per_dial_timeout: Annotated[int, Field(ge=1, le=600)] = 15
+    """Seconds one connection attempt may take."""
+    dial_error_limit: Annotated[int, Field(ge=1, le=1000)] = 40
+    """Connection attempts before a step fails: 40 x 15 s rides out a reboot."""
+    bastion: Bastion | None = None
+    """Optional jump host."""
+    require_host_keys: bool = False
+    """Refuse to run unless every node pins `ssh.host_key` (recommended for production)."""

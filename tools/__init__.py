@@ -1,0 +1,1 @@
+"""Command-line tools: offline render, render diff, benchmarks."""

@@ -1,0 +1,199 @@
+"""Run the platform program under Pulumi mocks and record the whole resource graph.
+
+Used by `tools.render` and by the tests. `set_mocks` is process-global, so one `Recorder` is
+installed once per process and cleared before each run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+
+from components.common import artifacts
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "[secret]"
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret (as the engine wraps it) by "[secret]"."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return SECRET_MARK
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def unsecret(value: Any) -> Any:
+    """Remove the engine's secret wrappers, keeping the values (for assertions in tests)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return unsecret(value["value"])
+        return {k: unsecret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unsecret(v) for v in value]
+    return value
+
+
+@dataclass
+class Registration:
+    """One registered resource with its options, as the engine saw it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    depends_on: list[str]
+    provider: str | None
+    protect: bool
+    delete_before_replace: bool
+    ignore_changes: list[str]
+    additional_secret_outputs: list[str]
+    raw_inputs: dict[str, Any]
+    custom: bool
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Inputs with secrets unwrapped (test assertions)."""
+        return unsecret(self.raw_inputs)
+
+    def to_plan(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "urn": self.urn,
+            "parent": self.parent,
+            "depends_on": self.depends_on,
+            "provider": self.provider,
+            "protect": self.protect,
+            "delete_before_replace": self.delete_before_replace,
+            "ignore_changes": self.ignore_changes,
+            "additional_secret_outputs": self.additional_secret_outputs,
+            "inputs": redact(self.raw_inputs),
+        }
+
+
+# Outputs the mocks give resources whose real values come from the provider.
+def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    outputs = dict(inputs)
+    if typ == "command:remote:Command":
+        outputs.setdefault("stdout", f"<stdout of {name}>")
+        outputs.setdefault("stderr", "")
+    elif typ.startswith("random:index/random"):
+        outputs.setdefault("result", f"<random {name}>")
+        outputs.setdefault("hex", f"<random hex {name}>")
+    elif typ == "kubernetes:helm.sh/v3:Release":
+        outputs.setdefault("status", {"namespace": inputs.get("namespace", "default"), "name": inputs.get("name", name)})
+    return outputs
+
+
+class _Mocks(mocks.Mocks):
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return f"{args.name}-id", _mock_outputs(args.typ, args.name, dict(args.inputs))
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _Monitor(mocks.MockMonitor):
+    def __init__(self, recorder: Recorder, m: mocks.Mocks) -> None:
+        super().__init__(m)
+        self.recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.type != "pulumi:pulumi:Stack":
+            urn = self.make_urn(request.parent, request.type, request.name)
+            provider = request.provider or None
+            deps = set(request.dependencies)
+            if provider:
+                deps.add(provider.rsplit("::", 1)[0])  # a provider reference is "<urn>::<id>"
+            deps.discard(request.parent)
+            self.recorder.registrations[urn] = Registration(
+                type=request.type,
+                name=request.name,
+                urn=urn,
+                parent=request.parent or None,
+                depends_on=sorted(d for d in deps if d),
+                provider=provider,
+                protect=bool(request.protect),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=sorted(request.ignoreChanges),
+                additional_secret_outputs=sorted(request.additionalSecretOutputs),
+                raw_inputs=rpc.deserialize_properties(request.object),
+                custom=bool(request.custom),
+            )
+        return super().RegisterResource(request)
+
+
+@dataclass
+class Recorder:
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def clear(self) -> None:
+        self.registrations.clear()
+        self.outputs.clear()
+        self.secret_outputs.clear()
+
+    def by_type(self, typ: str) -> list[Registration]:
+        return sorted((r for r in self.registrations.values() if r.type == typ), key=lambda r: r.name)
+
+    def named(self, name: str, typ: str | None = None) -> Registration:
+        found = [r for r in self.registrations.values() if r.name == name and (typ is None or r.type == typ)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+
+_RECORDER: Recorder | None = None
+
+
+def install(project: str, stack: str) -> Recorder:
+    """Install the recording mocks (once per process) and return the recorder, cleared."""
+    global _RECORDER
+    if _RECORDER is None:
+        _RECORDER = Recorder()
+        m = _Mocks(_RECORDER)
+        mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
+    pulumi.runtime.settings._set_stack(stack)
+    pulumi.runtime.settings._set_project(project)
+    _RECORDER.clear()
+    artifacts.reset()
+    return _RECORDER
+
+
+def run(
+    project: str, stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any] | None = None
+) -> Recorder:
+    """Run `program` (returning the stack outputs) under mocks; return what it registered."""
+    recorder = install(project, stack)
+    pulumi.runtime.set_all_config(
+        {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
+    )
+
+    async def _collect(outputs: Mapping[str, Any]) -> None:
+        for key, value in outputs.items():
+            out = pulumi.Output.from_input(value)
+            recorder.outputs[key] = await out.future()
+            if await out.is_secret():
+                recorder.secret_outputs.add(key)
+
+    @pulumi.runtime.test
+    def _program() -> Any:
+        outputs = program()
+        return asyncio.ensure_future(_collect(outputs))
+
+    _program()
+    return recorder

@@ -1,0 +1,139 @@
+"""Offline render: show everything a stack would do, with no Pulumi CLI, credentials or cluster.
+
+    python -m tools.render STACK [--stack-file FILE] [--out DIR]
+
+Writes DIR/plan.json (every resource and output, secrets as "[secret]") and DIR/files/ (every
+script per node and step, every file copied to a host, every Helm values file, every plain
+manifest). Exit 2 with `error: <path>: <message>` lines when the configuration is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.common import artifacts
+from config.errors import ConfigError
+from config.loader import load_platform
+from config.platform import PlatformConfig
+from config.pulumi_source import PROJECT
+from config.secrets import required_secrets
+from tools import mockrun
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_stack_file(path: Path, project: str = PROJECT) -> tuple[dict[str, Any], set[str]]:
+    """Plain config values and the names of secret (`secure:`) keys of a Pulumi stack file."""
+    document = yaml.safe_load(path.read_text()) or {}
+    raw: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    for full_key, value in (document.get("config") or {}).items():
+        namespace, _, key = str(full_key).partition(":")
+        if namespace != project:
+            continue  # other packages' settings (e.g. kubernetes:context) are not ours to check
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.add(key)
+            raw[key] = mockrun.SECRET_MARK
+        else:
+            raw[key] = value
+    return raw, secret_keys
+
+
+def load_for_render(path: Path) -> tuple[PlatformConfig, dict[str, Any], set[str]]:
+    raw, secret_keys = read_stack_file(path)
+    cfg = load_platform(raw, secret_keys, missing_secrets_ok=True)
+    return cfg, raw, secret_keys
+
+
+def render_plan(stack: str, cfg: PlatformConfig, secret_keys: set[str]) -> mockrun.Recorder:
+    """Run the program under mocks; secrets (set or not) are placeholders that render as "[secret]"."""
+    import pulumi
+
+    from components.stack import build_platform
+    from config.pulumi_source import StackSecrets
+
+    def program() -> Mapping[str, Any]:
+        names = secret_keys | {r.key for r in required_secrets(cfg)}
+        secrets = StackSecrets({k: pulumi.Output.secret(f"placeholder-{k}") for k in sorted(names)})
+        return build_platform(cfg, secrets)
+
+    return mockrun.run(PROJECT, stack, program)
+
+
+def _manifest_path(inputs: Mapping[str, Any], fallback: str) -> str:
+    meta = inputs.get("metadata") or {}
+    namespace = meta.get("namespace") or "cluster"
+    return f"manifests/{inputs.get('kind', 'Unknown')}-{namespace}-{meta.get('name') or fallback}.yaml"
+
+
+def plan_document(stack: str, recorder: mockrun.Recorder) -> dict[str, Any]:
+    resources = [r.to_plan() for r in sorted(recorder.registrations.values(), key=lambda r: r.urn)]
+    outputs = {
+        k: mockrun.SECRET_MARK if k in recorder.secret_outputs else mockrun.redact(v)
+        for k, v in sorted(recorder.outputs.items())
+    }
+    return {"stack": stack, "resources": resources, "outputs": outputs}
+
+
+def chart_and_manifest_files(recorder: mockrun.Recorder) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for reg in recorder.registrations.values():
+        inputs = mockrun.redact(reg.raw_inputs)
+        if reg.type == "kubernetes:helm.sh/v3:Release":
+            files[f"releases/{reg.name}/values.yaml"] = yaml.safe_dump(inputs.get("values") or {}, sort_keys=True)
+        elif reg.type.startswith("kubernetes:") and "kind" in inputs and reg.custom:
+            files[_manifest_path(inputs, reg.name)] = yaml.safe_dump(inputs, sort_keys=True)
+    return files
+
+
+def write_render(out: Path, plan: dict[str, Any], files: Mapping[str, str]) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "files").mkdir(parents=True)
+    (out / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
+    for relative, content in sorted(files.items()):
+        target = out / "files" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content if content.endswith("\n") else content + "\n")
+
+
+def render(stack: str, stack_file: Path, out: Path) -> dict[str, Any]:
+    """Render one stack into `out`; raises ConfigError on bad configuration."""
+    cfg, _, secret_keys = load_for_render(stack_file)
+    recorder = render_plan(stack, cfg, secret_keys)
+    plan = plan_document(stack, recorder)
+    write_render(out, plan, {**artifacts.collected(), **chart_and_manifest_files(recorder)})
+    return plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.split("\n")[0])
+    parser.add_argument("stack", help="stack name; reads Pulumi.<STACK>.yaml unless --stack-file is given")
+    parser.add_argument("--stack-file", type=Path, help="any file in the Pulumi stack format")
+    parser.add_argument("--out", type=Path, help="output directory (default build/<STACK>)")
+    args = parser.parse_args(argv)
+    stack_file = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
+    out = args.out or ROOT / "build" / args.stack
+    if not stack_file.is_file():
+        print(f"error: {stack_file}: no such stack file", file=sys.stderr)
+        return 2
+    try:
+        plan = render(args.stack, stack_file, out)
+    except ConfigError as err:
+        for line in err.lines():
+            print(line, file=sys.stderr)
+        return 2
+    print(f"rendered {len(plan['resources'])} resources and {len(plan['outputs'])} outputs to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
