@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
+from config.gpu import NodeGpu
 
 # Kubernetes node names and host names: an RFC 1123 label keeps both valid.
 NODE_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -20,7 +21,7 @@ LABEL_KEY_PATTERN = re.compile(
 LABEL_VALUE_PATTERN = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a machine does in the platform; one machine may have several roles."""
 
     CONTROL_PLANE = "control-plane"
@@ -77,6 +78,9 @@ class Node(StrictModel):
     """Extra Kubernetes taints applied when the node joins."""
     ssh: NodeSsh = NodeSsh()
     """SSH overrides for this node (host key pinning, port, user)."""
+    gpu: NodeGpu | None = None
+    """NVIDIA GPUs of this worker (model, count, optional MIG layout): it joins the GPU pool,
+    tainted `nvidia.com/gpu=present:NoSchedule` so only GPU notebooks land on it."""
 
     @field_validator("roles")
     @classmethod

@@ -1,0 +1,1 @@
+"""K8sHACluster: kubeadm HA cluster bootstrap over SSH."""

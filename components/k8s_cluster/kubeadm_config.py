@@ -1,0 +1,137 @@
+"""kubeadm configuration documents (v1beta4), rendered from the typed config. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from config.inventory import Node, Role, Taint
+from config.platform import PlatformConfig
+
+KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
+# Slots the join script fills from stdin, so no secret is ever part of the rendered file.
+TOKEN_SLOT, CA_HASH_SLOT, CERT_KEY_SLOT = "@TOKEN@", "@CA_HASH@", "@CERT_KEY@"
+
+
+def _dump(*documents: dict[str, Any]) -> str:
+    return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in documents)
+
+
+def node_taints(node: Node) -> list[Taint]:
+    """Taints at registration: control planes keep theirs unless they also run workloads."""
+    base = [CONTROL_PLANE_TAINT] if node.has(Role.CONTROL_PLANE) and not node.has(Role.WORKER) else []
+    return base + list(node.taints)
+
+
+def _registration(node: Node, extra_taints: list[Taint]) -> dict[str, Any]:
+    taints = node_taints(node) + extra_taints
+    return {
+        "name": node.name,
+        "criSocket": CRI_SOCKET,
+        "taints": [{"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect} for t in taints],
+        "kubeletExtraArgs": [{"name": "node-ip", "value": str(node.address)}],
+    }
+
+
+def cert_sans(cfg: PlatformConfig) -> list[str]:
+    """Every name clients may use for the API: endpoint, VIP, load balancers, control planes."""
+    names = [cfg.api_endpoint_host()]
+    if cfg.load_balancer.vip is not None:
+        names.append(str(cfg.load_balancer.vip))
+    names += [str(n.address) for n in cfg.inventory.load_balancers]
+    names += [str(n.address) for n in cfg.inventory.control_planes]
+    names += [n.name for n in cfg.inventory.control_planes]
+    names += cfg.cluster.extra_cert_sans
+    return list(dict.fromkeys(names))
+
+
+def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint] | None = None) -> str:
+    """InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first control plane."""
+    c = cfg.cluster
+    init = {
+        "apiVersion": KUBEADM_API,
+        "kind": "InitConfiguration",
+        "localAPIEndpoint": {"advertiseAddress": str(node.address), "bindPort": c.api_server_port},
+        "nodeRegistration": _registration(node, extra_taints or []),
+        "timeouts": {"controlPlaneComponentHealthCheck": "4m0s", "kubeletHealthCheck": "4m0s"},
+    }
+    cluster = {
+        "apiVersion": KUBEADM_API,
+        "kind": "ClusterConfiguration",
+        "clusterName": c.name,
+        "kubernetesVersion": f"v{c.kubernetes_version}",
+        # Baked into every certificate and kubeconfig: changing it later means a rebuild.
+        "controlPlaneEndpoint": cfg.api_endpoint(),
+        "networking": {"podSubnet": str(c.pod_cidr), "serviceSubnet": str(c.service_cidr), "dnsDomain": "cluster.local"},
+        "apiServer": {
+            "certSANs": cert_sans(cfg),
+            "extraArgs": [{"name": "profiling", "value": "false"}],
+        },
+        "controllerManager": {"extraArgs": [{"name": "profiling", "value": "false"}]},
+        "scheduler": {"extraArgs": [{"name": "profiling", "value": "false"}]},
+        "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
+    }
+    kubelet = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",
+        "serverTLSBootstrap": False,
+        "failSwapOn": True,
+    }
+    return _dump(init, cluster, kubelet)
+
+
+def render_join_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint] | None = None) -> str:
+    """JoinConfiguration template; the join script fills the token, CA hash and certificate key."""
+    join: dict[str, Any] = {
+        "apiVersion": KUBEADM_API,
+        "kind": "JoinConfiguration",
+        "discovery": {
+            "bootstrapToken": {
+                "apiServerEndpoint": cfg.api_endpoint(),
+                "token": TOKEN_SLOT,
+                "caCertHashes": [CA_HASH_SLOT],
+            }
+        },
+        "nodeRegistration": _registration(node, extra_taints or []),
+        "timeouts": {"discovery": "5m0s", "tlsBootstrap": "5m0s"},
+    }
+    if node.has(Role.CONTROL_PLANE):
+        join["controlPlane"] = {
+            "localAPIEndpoint": {"advertiseAddress": str(node.address), "bindPort": cfg.cluster.api_server_port},
+            "certificateKey": CERT_KEY_SLOT,
+        }
+    return _dump(join)
+
+
+def node_labels(node: Node, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Labels applied after the join: roles as node-role labels, then config labels."""
+    labels = {}
+    if node.has(Role.WORKER):
+        labels["node-role.kubernetes.io/worker"] = ""
+    labels.update(node.labels)
+    labels.update(extra or {})
+    return dict(sorted(labels.items()))
+
+
+def calico_values(cfg: PlatformConfig) -> dict[str, Any]:
+    """tigera-operator chart values: one IP pool on the configured pod CIDR."""
+    return {
+        "installation": {
+            "cni": {"type": "Calico"},
+            "calicoNetwork": {
+                "ipPools": [
+                    {
+                        "cidr": str(cfg.cluster.pod_cidr),
+                        "encapsulation": cfg.cluster.calico_encapsulation,
+                        "natOutgoing": "Enabled",
+                        "nodeSelector": "all()",
+                    }
+                ]
+            },
+        },
+        "apiServer": {"enabled": False},
+    }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# Node preparation: kernel settings, swap off for good, containerd with the systemd cgroup
+# driver, and kubeadm/kubelet/kubectl pinned to one version and held. Safe to run again.
+# Parameters: NODE_NAME MANAGE_HOSTNAMES KUBERNETES_VERSION KUBERNETES_MINOR; files MODULES SYSCTL
+
+if [[ "$MANAGE_HOSTNAMES" == true ]] && [[ "$(hostname)" != "$NODE_NAME" ]]; then
+  log "setting hostname to ${NODE_NAME}"
+  hostnamectl set-hostname "$NODE_NAME"
+  grep -qE "^127\.0\.1\.1[[:space:]]+${NODE_NAME}\$" /etc/hosts || printf '127.0.1.1 %s\n' "$NODE_NAME" >>/etc/hosts
+fi
+
+install_file "$MODULES_PATH" "$MODULES_MODE" "$MODULES"
+while read -r module; do
+  [[ -n "$module" ]] && modprobe "$module"
+done <"$MODULES_PATH"
+install_file "$SYSCTL_PATH" "$SYSCTL_MODE" "$SYSCTL"
+sysctl --quiet --load "$SYSCTL_PATH"
+
+# kubelet refuses to start with swap on: turn it off now, at boot, and for systemd swap units.
+swapoff -a
+if grep -qE '^[^#].*[[:space:]]swap[[:space:]]' /etc/fstab; then
+  sed -i.jhub-backup -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# disabled for kubelet: \1/' /etc/fstab
+fi
+systemctl list-units --type=swap --all --no-legend --plain 2>/dev/null | awk '{print $1}' | while read -r unit; do
+  if [[ -n "$unit" ]]; then
+    systemctl mask --now "$unit" >/dev/null 2>&1 || log "could not mask swap unit ${unit}"
+  fi
+done
+
+apt_install ca-certificates curl gpg apt-transport-https containerd conntrack socat ethtool ebtables
+
+# containerd: regenerate its default config and switch on the systemd cgroup driver. The key's
+# section differs between containerd 1.x and 2.x; the default config has it in both.
+mkdir -p /etc/containerd
+desired=$(containerd config default | sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/')
+grep -q 'SystemdCgroup = true' <<<"$desired" || die "containerd's default config has no SystemdCgroup setting"
+install_file /etc/containerd/config.toml 0644 "$desired"
+if ((FILE_CHANGED == 1)) || ! systemctl is-active --quiet containerd; then
+  log "restarting containerd with the systemd cgroup driver"
+  systemctl enable containerd >/dev/null
+  systemctl restart containerd
+fi
+wait_for 60 "containerd to answer" ctr version
+
+# Kubernetes packages from the per-minor repository, pinned and held.
+keyring=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+repo_line="deb [signed-by=${keyring}] https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/ /"
+if [[ ! -s "$keyring" ]] || ! grep -qxF "$repo_line" /etc/apt/sources.list.d/kubernetes.list 2>/dev/null; then
+  mkdir -p /etc/apt/keyrings
+  curl -fsSL --max-time 60 --retry 5 "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/Release.key" |
+    gpg --batch --yes --dearmor -o "$keyring"
+  printf '%s\n' "$repo_line" >/etc/apt/sources.list.d/kubernetes.list
+  timeout 900 apt-get -o DPkg::Lock::Timeout=300 update -q
+fi
+
+installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+if [[ "$installed" != "${KUBERNETES_VERSION}-"* ]]; then
+  if [[ -f /etc/kubernetes/kubelet.conf ]] && [[ -n "$installed" ]]; then
+    die "kubeadm ${installed} is installed on a node that is already in the cluster; changing the version is an upgrade (kubeadm upgrade), which this step does not do"
+  fi
+  package_version=$(apt-cache madison kubeadm | awk -v v="${KUBERNETES_VERSION}-" 'index($3, v) == 1 {print $3; exit}')
+  [[ -n "$package_version" ]] || die "no kubeadm ${KUBERNETES_VERSION} package in the v${KUBERNETES_MINOR} repository"
+  apt-mark unhold kubeadm kubelet kubectl >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get -o DPkg::Lock::Timeout=300 install -y -q \
+    --allow-downgrades "kubeadm=${package_version}" "kubelet=${package_version}" "kubectl=${package_version}"
+fi
+apt-mark hold kubeadm kubelet kubectl >/dev/null
+systemctl enable kubelet >/dev/null
+log "node prepared: $(kubeadm version -o short), containerd $(containerd --version | awk '{print $3}')"

@@ -1,0 +1,121 @@
+"""The scripts of every cluster bootstrap step, rendered per node. Pure: no Pulumi import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.common.shell import HostFile, RenderedScript, render_script
+from components.k8s_cluster.kubeadm_config import node_labels, render_init_config, render_join_config
+from config.inventory import Node, Role, Taint
+from config.platform import PlatformConfig
+
+SCRIPTS = Path(__file__).parent / "scripts"
+KERNEL_MODULES = "overlay\nbr_netfilter\n"
+SYSCTLS = (
+    "net.bridge.bridge-nf-call-iptables = 1\n"
+    "net.bridge.bridge-nf-call-ip6tables = 1\n"
+    "net.ipv4.ip_forward = 1\n"
+)
+# Ports kubeadm's own preflight checks, plus etcd's on control planes.
+WORKER_PORTS = (10250, 10256)
+CONTROL_PLANE_PORTS = (10250, 10257, 10259, 2379, 2380)
+DRAIN_TIMEOUT_SECONDS = 600
+
+
+def _ports(cfg: PlatformConfig, node: Node) -> str:
+    ports = list(WORKER_PORTS)
+    if node.has(Role.CONTROL_PLANE):
+        ports = [cfg.cluster.api_server_port, *CONTROL_PLANE_PORTS]
+    return " ".join(str(p) for p in sorted(set(ports)))
+
+
+def preflight(cfg: PlatformConfig, node: Node) -> RenderedScript:
+    return render_script(
+        f"{node.name}/preflight",
+        SCRIPTS / "preflight.sh",
+        {
+            "NODE_NAME": node.name,
+            "MIN_CPUS": cfg.cluster.min_cpus,
+            "MIN_MEMORY_MIB": cfg.cluster.min_memory_mib,
+            "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
+            "CHECK_PORTS": _ports(cfg, node),
+        },
+    )
+
+
+def prepare(cfg: PlatformConfig, node: Node) -> RenderedScript:
+    return render_script(
+        f"{node.name}/prepare",
+        SCRIPTS / "prepare.sh",
+        {
+            "NODE_NAME": node.name,
+            "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
+            "KUBERNETES_VERSION": cfg.cluster.kubernetes_version,
+            "KUBERNETES_MINOR": cfg.cluster.kubernetes_minor,
+        },
+        {
+            "MODULES": HostFile("/etc/modules-load.d/kubernetes.conf", KERNEL_MODULES),
+            "SYSCTL": HostFile("/etc/sysctl.d/90-kubernetes.conf", SYSCTLS),
+        },
+    )
+
+
+def init(cfg: PlatformConfig, node: Node, extra_taints: list[Taint]) -> RenderedScript:
+    return render_script(
+        f"{node.name}/kubeadm-init",
+        SCRIPTS / "init.sh",
+        {"API_ENDPOINT": cfg.api_endpoint(), "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds},
+        {"KUBEADM_CONFIG": HostFile("/etc/kubernetes/kubeadm-init.yaml", render_init_config(cfg, node, extra_taints), "0600")},
+    )
+
+
+def admin_kubeconfig(node: Node) -> RenderedScript:
+    return render_script(f"{node.name}/admin-kubeconfig", SCRIPTS / "admin-kubeconfig.sh")
+
+
+def mint_join(first: Node, joining: Node) -> RenderedScript:
+    return render_script(
+        f"{first.name}/mint-join-{joining.name}",
+        SCRIPTS / "mint-join.sh",
+        {"JOINING_NODE": joining.name, "CONTROL_PLANE_JOIN": joining.has(Role.CONTROL_PLANE)},
+    )
+
+
+def join(cfg: PlatformConfig, node: Node, extra_taints: list[Taint]) -> RenderedScript:
+    # The template is not written to the host as-is: the script fills it and removes it after use.
+    return render_script(
+        f"{node.name}/kubeadm-join",
+        SCRIPTS / "join.sh",
+        {"NODE_NAME": node.name, "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds},
+        {"JOIN_CONFIG": HostFile("/etc/kubernetes/join-template.yaml", render_join_config(cfg, node, extra_taints), "0600")},
+    )
+
+
+def reset(node: Node) -> RenderedScript:
+    return render_script(f"{node.name}/kubeadm-reset", SCRIPTS / "reset-node.sh", {"NODE_NAME": node.name})
+
+
+def register(first: Node, node: Node, extra_labels: dict[str, str]) -> RenderedScript:
+    labels = " ".join(f"{k}={v}" for k, v in node_labels(node, extra_labels).items())
+    return render_script(
+        f"{first.name}/register-{node.name}", SCRIPTS / "register-node.sh", {"NODE_NAME": node.name, "NODE_LABELS": labels}
+    )
+
+
+def drain(first: Node, node: Node) -> RenderedScript:
+    return render_script(
+        f"{first.name}/drain-{node.name}",
+        SCRIPTS / "drain-node.sh",
+        {"NODE_NAME": node.name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT_SECONDS},
+    )
+
+
+def wait_nodes_ready(cfg: PlatformConfig, first: Node) -> RenderedScript:
+    return render_script(
+        f"{first.name}/wait-nodes-ready",
+        SCRIPTS / "wait-nodes-ready.sh",
+        {
+            "EXPECTED_NODES": " ".join(n.name for n in cfg.inventory.kubernetes_nodes),
+            "READY_TIMEOUT": cfg.cluster.join_timeout_seconds,
+        },
+    )

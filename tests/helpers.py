@@ -1,0 +1,66 @@
+"""Test helpers shared by every test module."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM = ROOT.parent / "shared" / "upstream"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of a command-line tool; skips naming the tool when it is missing (fails in CI)."""
+    path = shutil.which(name) or (shutil.which(name, path="/usr/sbin:/sbin"))
+    if path is None:
+        message = f"{name} is not installed (bash tools/test.sh installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def require_upstream(filename: str) -> Path:
+    """A file from ../shared/upstream; skips when that folder is absent (fails in CI)."""
+    path = UPSTREAM / filename
+    if not path.is_file():
+        message = f"{path} is missing (the shared/ folder must sit beside the project)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def load_upstream_yaml(filename: str) -> Any:
+    return yaml.safe_load(require_upstream(filename).read_text())
+
+
+def shellcheck(script: str, tmp_path: Path, name: str = "script.sh") -> None:
+    """Fail with shellcheck's findings when the script has any."""
+    tool = require_tool("shellcheck")
+    target = tmp_path / name
+    target.write_text(script)
+    result = subprocess.run([tool, "-s", "bash", "-S", "style", str(target)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"shellcheck {name}:\n{result.stdout}{result.stderr}"
+
+
+def stack_raw(stack: str) -> tuple[dict[str, Any], set[str]]:
+    """Plain config and secret key names of a committed stack file."""
+    from tools.render import read_stack_file
+
+    return read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
+
+
+def run_stack(stack: str, stack_file: Path | None = None) -> Any:
+    """Run a stack under mocks and return its `tools.mockrun.Recorder` (valid until the next run)."""
+    from tools import render as render_tool
+
+    cfg, _, secret_keys = render_tool.load_for_render(stack_file or ROOT / f"Pulumi.{stack}.yaml")
+    return render_tool.render_plan(stack, cfg, secret_keys)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
+# (haproxy, keepalived, shellcheck, sshd, ip) and the pinned Python packages, then runs ruff,
+# mypy and pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair##*:}")
+done
+if ((${#missing[@]} > 0)); then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo -n)
+  "${sudo_cmd[@]}" timeout 600 apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[[ -x venv/bin/python ]] || python3 -m venv venv
+venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+
+venv/bin/ruff check .
+venv/bin/mypy
+venv/bin/python -m pytest -q "$@"
