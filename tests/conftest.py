@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-warnings.filterwarnings("ignore", message=".*CopyFile.*")
+warnings.filterwarnings("ignore", message=".*CopyToRemote.*")
 
 from tests.helpers import ROOT  # noqa: E402
 from tools import render as render_tool  # noqa: E402

@@ -15,7 +15,7 @@ from config.ssh import SshConfig
 
 with warnings.catch_warnings():
     # pulumi_command warns at import about its deprecated CopyFile, which is not used here.
-    warnings.filterwarnings("ignore", message=".*CopyFile.*")
+    warnings.filterwarnings("ignore", message=".*CopyToRemote.*")
     import pulumi_command as command
 
 

@@ -29,7 +29,7 @@ wait_for() {
 # Sets FILE_CHANGED=1 when the file was written, 0 when it was already up to date.
 install_file() {
   local path=$1 mode=$2 content=$3 tmp
-  FILE_CHANGED=0
+  export FILE_CHANGED=0
   if [[ -f "$path" ]] && [[ "$(cat "$path")" == "$content" ]]; then
     chmod "$mode" "$path"
     return 0
@@ -39,7 +39,7 @@ install_file() {
   printf '%s\n' "$content" >"$tmp"
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$path"
-  FILE_CHANGED=1
+  export FILE_CHANGED=1
 }
 
 # apt_install PACKAGE...: install missing packages without prompts, waiting a bounded time for the dpkg lock.

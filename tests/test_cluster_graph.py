@@ -1,0 +1,136 @@
+"""The cluster's resource graph under Pulumi mocks: order, secrets, protection, deletion paths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.graph import Graph
+
+COMMAND = "command:remote:Command"
+Rendered = Callable[[str], tuple[dict[str, Any], Path]]
+
+
+@pytest.fixture(scope="module")
+def prod(rendered: Rendered) -> dict[str, Any]:
+    return rendered("prod")[0]
+
+
+def commands(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in plan["resources"] if r["type"] == COMMAND}
+
+
+def test_every_kubernetes_node_is_checked_and_prepared(prod: dict[str, Any]) -> None:
+    names = commands(prod)
+    for node in ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
+        assert f"{node}-preflight" in names and f"{node}-prepare" in names
+        assert Graph(prod["resources"]).waits_for(f"{node}-prepare", f"{node}-preflight")
+    assert "lb-1-prepare" not in names and "nfs-1-kubeadm-join" not in names
+
+
+def test_load_balancer_before_first_control_plane(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    lb_steps = [n for n in commands(prod) if n.startswith("lb-")]
+    assert lb_steps, "no load balancer steps"
+    for step in lb_steps:
+        assert graph.waits_for("cp-1-kubeadm-init", step)
+
+
+def test_control_plane_joins_are_chained_and_workers_are_not(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    assert graph.waits_for("cp-2-kubeadm-join", "cp-1-kubeadm-init")
+    assert graph.waits_for("cp-3-kubeadm-join", "cp-2-kubeadm-join")
+    for worker in ["worker-1", "worker-2", "gpu-1"]:
+        assert graph.waits_for(f"{worker}-kubeadm-join", "cp-1-kubeadm-init")
+        others = {f"{w}-kubeadm-join" for w in ["worker-1", "worker-2", "gpu-1", "cp-2", "cp-3"]} - {f"{worker}-kubeadm-join"}
+        assert not graph.ancestors(f"{worker}-kubeadm-join") & others
+
+
+def test_join_material_is_minted_right_before_each_join(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    cmds = commands(prod)
+    for node in ["cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
+        mint = cmds[f"cp-1-mint-join-{node}"]
+        join = cmds[f"{node}-kubeadm-join"]
+        assert graph.waits_for(f"{node}-kubeadm-join", f"cp-1-mint-join-{node}")
+        assert graph.waits_for(f"cp-1-mint-join-{node}", f"{node}-prepare"), "minted before the node was ready"
+        assert join["inputs"]["stdin"] == "[secret]"
+        assert sorted(mint["additional_secret_outputs"]) == ["stdout", "stderr"] or set(mint["additional_secret_outputs"]) >= {
+            "stdout",
+            "stderr",
+        }
+        assert mint["inputs"]["logging"] == "none"
+
+
+def test_first_control_plane_is_protected_and_never_reset(prod: dict[str, Any]) -> None:
+    cmds = commands(prod)
+    init = cmds["cp-1-kubeadm-init"]
+    assert init["protect"] is True
+    assert "create" in init["ignore_changes"]
+    assert "delete" not in init["inputs"]
+    assert "delete" not in cmds["cp-1-register-cp-1"]["inputs"]
+    assert "kubeadm reset" not in init["inputs"]["create"]
+
+
+def test_removed_nodes_are_drained_then_reset(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    cmds = commands(prod)
+    for node in ["cp-2", "worker-1", "gpu-1"]:
+        join, register = cmds[f"{node}-kubeadm-join"], cmds[f"cp-1-register-{node}"]
+        assert "kubeadm reset" in join["inputs"]["delete"] and join["delete_before_replace"]
+        assert "kubectl drain" in register["inputs"]["delete"] and register["delete_before_replace"]
+        # Deletion runs in reverse dependency order: the drain (register) goes before the reset (join).
+        assert graph.waits_for(f"cp-1-register-{node}", f"{node}-kubeadm-join")
+
+
+def test_no_secret_in_any_command_line(rendered: Rendered) -> None:
+    for stack in ("dev", "prod"):
+        plan = rendered(stack)[0]
+        for res in plan["resources"]:
+            for field in ("create", "delete", "update"):
+                text = res["inputs"].get(field)
+                if isinstance(text, str):
+                    assert "placeholder-" not in text and "[secret]" not in text, (stack, res["name"], field)
+            if res["type"] == COMMAND:
+                assert res["inputs"]["connection"] == "[secret]"
+                assert "connection" in res["additional_secret_outputs"]
+
+
+def test_kubeconfig_output_is_secret_and_provider_uses_it(prod: dict[str, Any]) -> None:
+    assert prod["outputs"]["kubeconfig"] == "[secret]"
+    provider = next(r for r in prod["resources"] if r["type"] == "pulumi:providers:kubernetes")
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+    assert Graph(prod["resources"]).waits_for(provider["name"], "cp-1-admin-kubeconfig")
+    releases = [r for r in prod["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    assert releases and all(r["provider"] and r["provider"].startswith(provider["urn"]) for r in releases)
+
+
+def test_calico_after_every_join_and_nodes_ready_after_calico(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    for node in ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
+        assert graph.waits_for("cluster-calico", f"cp-1-register-{node}")
+    assert graph.waits_for("cp-1-wait-nodes-ready", "cluster-calico")
+    calico = next(r for r in prod["resources"] if r["name"] == "cluster-calico")
+    pools = calico["inputs"]["values"]["installation"]["calicoNetwork"]["ipPools"]
+    assert pools[0]["cidr"] == "10.244.0.0/16"
+    assert calico["inputs"]["version"] and calico["inputs"]["chart"] == "tigera-operator"
+
+
+def test_every_command_has_explicit_triggers_with_node_identity(prod: dict[str, Any]) -> None:
+    for name, res in commands(prod).items():
+        node = res["inputs"]["triggers"][0]
+        assert name.startswith(node + "-"), name
+        assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", res["inputs"]["triggers"][1])
+
+
+def test_dev_stack_is_a_single_node_cluster(rendered: Rendered) -> None:
+    plan = rendered("dev")[0]
+    cmds = commands(plan)
+    assert "dev-1-kubeadm-init" in cmds
+    assert not any("kubeadm-join" in n for n in cmds)
+    assert not any(n.startswith("lb-") for n in cmds)
+    assert plan["outputs"]["api_endpoint"] == "192.0.2.100:6443"

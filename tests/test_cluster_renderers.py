@@ -1,0 +1,127 @@
+"""kubeadm configuration and step scripts of the cluster, checked as data and with shellcheck."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.k8s_cluster import steps
+from components.k8s_cluster.kubeadm_config import render_init_config, render_join_config
+from config.loader import load_platform
+from config.platform import PlatformConfig
+from tests.helpers import ROOT, require_tool, stack_raw
+
+GOLDEN = ROOT / "tests" / "golden" / "cluster"
+Rendered = Callable[[str], tuple[dict[str, Any], Path]]
+
+
+def platform(stack: str) -> PlatformConfig:
+    raw, secret_keys = stack_raw(stack)
+    return load_platform(raw, secret_keys, missing_secrets_ok=True)
+
+
+def node(cfg: PlatformConfig, name: str) -> Any:
+    return next(n for n in cfg.inventory.nodes if n.name == name)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"missing golden file {path}: run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+
+
+def test_init_config_for_prod() -> None:
+    cfg = platform("prod")
+    text = render_init_config(cfg, node(cfg, "cp-1"), [])
+    check_golden("prod-cp-1-kubeadm-init.yaml", text)
+    init, cluster, kubelet = yaml.safe_load_all(text)
+    assert init["apiVersion"] == cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4"
+    assert cluster["controlPlaneEndpoint"] == "k8s-api.example.org:6443"
+    sans = cluster["apiServer"]["certSANs"]
+    assert {"k8s-api.example.org", "192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.21"} <= set(sans)
+    assert cluster["networking"] == {"podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"}
+    assert cluster["kubernetesVersion"] == "v1.34.2"
+    assert kubelet["cgroupDriver"] == "systemd"
+    # v1beta4 takes extra arguments as name/value lists, not maps.
+    assert all(set(arg) == {"name", "value"} for arg in cluster["apiServer"]["extraArgs"])
+    assert init["nodeRegistration"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+
+
+def test_dev_control_plane_runs_workloads_and_uses_its_own_address() -> None:
+    cfg = platform("dev")
+    init, cluster, _ = yaml.safe_load_all(render_init_config(cfg, node(cfg, "dev-1"), []))
+    assert cluster["controlPlaneEndpoint"] == "192.0.2.100:6443"
+    assert init["nodeRegistration"]["taints"] == []
+
+
+def test_join_config_has_slots_not_secrets() -> None:
+    cfg = platform("prod")
+    cp = yaml.safe_load(render_join_config(cfg, node(cfg, "cp-2"), []))
+    worker = yaml.safe_load(render_join_config(cfg, node(cfg, "worker-1"), []))
+    assert cp["discovery"]["bootstrapToken"] == {
+        "apiServerEndpoint": "k8s-api.example.org:6443",
+        "token": "@TOKEN@",
+        "caCertHashes": ["@CA_HASH@"],
+    }
+    assert cp["controlPlane"] == {
+        "localAPIEndpoint": {"advertiseAddress": "192.0.2.22", "bindPort": 6443},
+        "certificateKey": "@CERT_KEY@",
+    }
+    assert "controlPlane" not in worker
+    assert worker["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip", "value": "192.0.2.31"}]
+
+
+def test_labels_are_applied_after_join() -> None:
+    cfg = platform("prod")
+    script = steps.register(node(cfg, "cp-1"), node(cfg, "gpu-1"), {"extra/label": "x"}).text
+    assert "export NODE_LABELS=" in script
+    assert "node-role.kubernetes.io/worker=" in script and "extra/label=x" in script
+
+
+def test_every_rendered_script_passes_shellcheck(rendered: Rendered, tmp_path: Path) -> None:
+    tool = require_tool("shellcheck")
+    scripts = [p for stack in ("dev", "prod") for p in sorted((rendered(stack)[1] / "files" / "nodes").rglob("*.sh"))]
+    assert len(scripts) > 20
+    result = subprocess.run(
+        [tool, "-s", "bash", "-S", "style", "-f", "gcc", *map(str, scripts)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_every_script_source_passes_shellcheck() -> None:
+    tool = require_tool("shellcheck")
+    sources = sorted((ROOT / "components").rglob("*.sh"))
+    result = subprocess.run([tool, "-s", "bash", "-S", "style", *map(str, sources)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
+    files = rendered("prod")[1] / "files" / "nodes"
+    for script in files.rglob("*.sh"):
+        text = script.read_text()
+        assert "set -euo pipefail" in text.splitlines()[:6], script
+    init = (files / "cp-1" / "kubeadm-init.sh").read_text()
+    assert "if [[ -f /etc/kubernetes/kubelet.conf ]]" in init
+    assert "timeout \"$JOIN_TIMEOUT\" kubeadm init" in init
+    join = (files / "worker-1" / "kubeadm-join.sh").read_text()
+    assert "read_secret_stdin" in join and "@TOKEN@" in join
+    assert (files / "cp-1" / "etc" / "kubernetes" / "kubeadm-init.yaml").is_file()
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_prepare_pins_and_holds_the_kubernetes_version(stack: str) -> None:
+    cfg = platform(stack)
+    text = steps.prepare(cfg, cfg.inventory.control_planes[0]).text
+    assert "export KUBERNETES_VERSION=1.34.2" in text and "export KUBERNETES_MINOR=1.34" in text
+    assert "apt-mark hold kubeadm kubelet kubectl" in text
+    assert "SystemdCgroup = true" in text
+    assert "swapoff -a" in text
