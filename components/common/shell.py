@@ -5,6 +5,7 @@ Pure: no Pulumi import. What this returns is exactly what runs on the host.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ def _strip_preamble(text: str) -> str:
     return "\n".join(lines).strip("\n")
 
 
+@functools.cache
 def read_body(path: Path) -> str:
     return _strip_preamble(path.read_text())
 

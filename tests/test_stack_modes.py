@@ -1,0 +1,66 @@
+"""The Pulumi entry point (config read through pulumi.Config) and the existing-cluster mode."""
+
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from config.pulumi_source import PROJECT
+from tests.helpers import ROOT, run_stack
+from tools import mockrun
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k: json.dumps(v) for k, v in raw.items()}
+
+
+def run_main(config: dict[str, str], secret_keys: list[str]) -> mockrun.Recorder:
+    def program() -> dict[str, object]:
+        pulumi.runtime.set_all_config(config, secret_keys)
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        return {}
+
+    return mockrun.run(PROJECT, "dev", program)
+
+
+def test_main_reads_pulumi_config_and_builds_the_stack() -> None:
+    config = stack_config("dev") | {f"{PROJECT}:ssh_private_key": "KEY-MATERIAL"}
+    recorder = run_main(config, [f"{PROJECT}:ssh_private_key"])
+    init = recorder.named("dev-1-kubeadm-init")
+    assert init.inputs["connection"]["privateKey"] == "KEY-MATERIAL"
+    assert init.raw_inputs["connection"] != init.inputs["connection"], "the key must travel as a secret"
+
+
+def test_main_refuses_bad_config_before_any_resource(caplog: pytest.LogCaptureFixture) -> None:
+    config = stack_config("dev")
+    bad = json.loads(config[f"{PROJECT}:cluster"]) | {"pod_cidr": "10.96.0.0/16"}
+    config[f"{PROJECT}:cluster"] = json.dumps(bad)
+    with pytest.raises(Exception, match="problem"):
+        run_main(config, [])
+    recorder = mockrun.install(PROJECT, "dev")
+    assert not recorder.registrations
+
+
+def test_existing_cluster_mode_installs_only_the_platform_layer(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    cfg = copy.deepcopy(raw)
+    cfg["config"]["jupyterhub-platform:cluster"]["mode"] = "existing"
+    # A laptop cluster has no SSH access: homes come from an existing NFS server.
+    nodes = cfg["config"]["jupyterhub-platform:inventory"]["nodes"]
+    nodes[0]["roles"] = ["worker"]
+    cfg["config"]["jupyterhub-platform:nfs"] = {"mode": "external", "server": "192.0.2.200", "export_path": "/export/hub"}
+    path = tmp_path / "Pulumi.laptop.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    recorder = run_stack("laptop", path)
+    assert recorder.by_type("command:remote:Command") == [], "no node is touched over SSH"
+    providers = recorder.by_type("pulumi:providers:kubernetes")
+    assert [p.name for p in providers] == ["existing-cluster"]
+    assert providers[0].raw_inputs["kubeconfig"] != providers[0].inputs["kubeconfig"], "kubeconfig must be secret"
+    assert "kubeconfig" in recorder.secret_outputs
