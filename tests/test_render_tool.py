@@ -32,7 +32,8 @@ def test_plan_has_every_documented_field(rendered: Rendered) -> None:
     urns = {r["urn"] for r in plan["resources"]}
     for res in plan["resources"]:
         assert set(res) == RESOURCE_KEYS, res["name"]
-        assert res["parent"] is None or res["parent"] in urns or res["parent"].endswith("pulumi:pulumi:Stack::jupyterhub-platform-prod")
+        stack_urn = "urn:pulumi:prod::jupyterhub-platform::pulumi:pulumi:Stack::jupyterhub-platform-prod"
+        assert res["parent"] in urns or res["parent"] == stack_urn, res["name"]
         assert all(dep in urns for dep in res["depends_on"]), res["name"]
     assert json.loads((out / "plan.json").read_text()) == plan
 
