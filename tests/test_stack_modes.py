@@ -64,3 +64,20 @@ def test_existing_cluster_mode_installs_only_the_platform_layer(tmp_path: Path) 
     assert [p.name for p in providers] == ["existing-cluster"]
     assert providers[0].raw_inputs["kubeconfig"] != providers[0].inputs["kubeconfig"], "kubeconfig must be secret"
     assert "kubeconfig" in recorder.secret_outputs
+
+
+def test_pinned_host_keys_and_bastion_reach_every_connection(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5"
+    raw["config"]["jupyterhub-platform:inventory"]["nodes"][0]["ssh"] = {"host_key": host_key, "port": 2222}
+    raw["config"]["jupyterhub-platform:ssh"]["bastion"] = {"host": "bastion.example.org", "user": "jump"}
+    path = tmp_path / "Pulumi.pinned.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    recorder = run_stack("pinned", path)
+    commands = recorder.by_type("command:remote:Command")
+    assert commands
+    for cmd in commands:
+        conn = cmd.inputs["connection"]
+        assert conn["hostKey"] == host_key and conn["port"] == 2222
+        assert conn["proxy"]["host"] == "bastion.example.org" and conn["proxy"]["user"] == "jump"
+        assert conn["dialErrorLimit"] == 40 and conn["perDialTimeout"] == 15
