@@ -9,9 +9,17 @@ import pytest
 
 from config.errors import ConfigError
 from config.loader import load_platform
+from config.secrets import required_secrets
 from tests.helpers import stack_raw
 
-SECRETS = {"ssh_private_key", "keepalived_auth_pass"}
+
+def all_secrets(raw: dict[str, Any]) -> set[str]:
+    """Every secret the stack asks for, as if the operator had set them all."""
+    cfg = load_platform(raw, set(), missing_secrets_ok=True)
+    return {r.key for r in required_secrets(cfg)} | {"keepalived_auth_pass"}
+
+
+SECRETS = all_secrets(stack_raw("prod")[0]) | all_secrets(stack_raw("dev")[0])
 
 
 def prod() -> dict[str, Any]:

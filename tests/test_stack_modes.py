@@ -12,7 +12,9 @@ import pytest
 import yaml
 
 from config.pulumi_source import PROJECT
-from tests.helpers import ROOT, run_stack
+from config.loader import load_platform
+from config.secrets import required_secrets
+from tests.helpers import ROOT, run_stack, stack_raw
 from tools import mockrun
 
 
@@ -31,11 +33,17 @@ def run_main(config: dict[str, str], secret_keys: list[str]) -> mockrun.Recorder
 
 
 def test_main_reads_pulumi_config_and_builds_the_stack() -> None:
-    config = stack_config("dev") | {f"{PROJECT}:ssh_private_key": "KEY-MATERIAL"}
-    recorder = run_main(config, [f"{PROJECT}:ssh_private_key"])
+    raw, _ = stack_raw("dev")
+    needed = {r.key for r in required_secrets(load_platform(raw, set(), missing_secrets_ok=True))}
+    secrets = {f"{PROJECT}:{key}": f"value-of-{key}" for key in needed} | {f"{PROJECT}:ssh_private_key": "KEY-MATERIAL"}
+    recorder = run_main(stack_config("dev") | secrets, sorted(secrets))
     init = recorder.named("dev-1-kubeadm-init")
     assert init.inputs["connection"]["privateKey"] == "KEY-MATERIAL"
     assert init.raw_inputs["connection"] != init.inputs["connection"], "the key must travel as a secret"
+    # Every secret value set in config stays wrapped as a secret in every resource's inputs.
+    for reg in recorder.registrations.values():
+        visible = json.dumps(mockrun.redact(reg.raw_inputs))
+        assert "value-of-" not in visible and "KEY-MATERIAL" not in visible, reg.name
 
 
 def test_main_refuses_bad_config_before_any_resource(caplog: pytest.LogCaptureFixture) -> None:

@@ -30,14 +30,26 @@ done
 
 apt_install ca-certificates curl gpg apt-transport-https containerd conntrack socat ethtool ebtables
 
-# containerd: regenerate its default config and switch on the systemd cgroup driver. The key's
-# section differs between containerd 1.x and 2.x; the default config has it in both.
+# containerd: the systemd cgroup driver, and the CRI plugin enabled (some distro packages list it
+# in disabled_plugins). A config that already has both is left alone: other steps add to it (the
+# NVIDIA runtime on GPU nodes), and restarting containerd under running pods is to be avoided.
+# The key's section differs between containerd 1.x and 2.x; the generated default has it in both.
 mkdir -p /etc/containerd
-desired=$(containerd config default | sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/')
-grep -q 'SystemdCgroup = true' <<<"$desired" || die "containerd's default config has no SystemdCgroup setting"
-install_file /etc/containerd/config.toml 0644 "$desired"
-if ((FILE_CHANGED == 1)) || ! systemctl is-active --quiet containerd; then
-  log "restarting containerd with the systemd cgroup driver"
+config=/etc/containerd/config.toml
+containerd_changed=0
+if [[ ! -s "$config" ]] || ! grep -qE '^[[:space:]]*SystemdCgroup = true' "$config" ||
+  grep -qE '^[[:space:]]*disabled_plugins = \[.*"cri".*\]' "$config"; then
+  desired=$(containerd config default | sed -E 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/')
+  grep -q 'SystemdCgroup = true' <<<"$desired" || die "containerd's default config has no SystemdCgroup setting"
+  if [[ -s "$config" ]]; then
+    cp -p "$config" "${config}.jhub-backup"
+  fi
+  install_file "$config" 0644 "$desired"
+  containerd_changed=$FILE_CHANGED
+  log "wrote ${config} with the systemd cgroup driver"
+fi
+if ((containerd_changed == 1)) || ! systemctl is-active --quiet containerd; then
+  log "restarting containerd"
   systemctl enable containerd >/dev/null
   systemctl restart containerd
 fi
