@@ -81,6 +81,11 @@ class Node(StrictModel):
     gpu: NodeGpu | None = None
     """NVIDIA GPUs of this worker (model, count, optional MIG layout): it joins the GPU pool,
     tainted `nvidia.com/gpu=present:NoSchedule` so only GPU notebooks land on it."""
+    cpus: Annotated[int, Field(ge=1)] | None = None
+    """Optional: CPU cores of this node. When every worker gives it, queue guarantees are checked
+    against the workers' total (minus `scheduler.node_reserve`)."""
+    memory_gib: Annotated[int, Field(ge=1)] | None = None
+    """Optional: memory of this node in GiB, for the same check of memory guarantees."""
 
     @field_validator("roles")
     @classmethod

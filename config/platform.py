@@ -8,7 +8,14 @@ from ipaddress import IPv4Address
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.errors import ConfigIssue
+from config.gpu import GpuConfig
+from config.gpu_rules import GPU_CHECKS
+from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
+from config.nfs import NFS_CHECKS, NfsConfig
+from config.publish import PublishConfig, publish_issues
+from config.scheduler import SchedulerConfig
+from config.scheduler_rules import SCHEDULER_CHECKS
 from config.ssh import SshConfig
 
 
@@ -23,6 +30,16 @@ class PlatformConfig(StrictModel):
     """Kubernetes cluster settings."""
     load_balancer: LoadBalancerConfig = LoadBalancerConfig()
     """API load balancer settings (used when nodes have the `load-balancer` role)."""
+    gpu: GpuConfig = GpuConfig()
+    """NVIDIA GPU pool: provider, sharing (whole GPUs, time-slicing, MIG), GPU notebook culling."""
+    publish: PublishConfig | None = None
+    """Publish the stack contract (`platform` output) to S3-compatible storage and/or SSM; off when absent."""
+    hubs: list[HubConfig] = []
+    """JupyterHubs, each a Zero to JupyterHub release in its own namespace (see `config.hubs.HubConfig`)."""
+    nfs: NfsConfig = NfsConfig()
+    """NFS homes and shared folders: managed server on the `nfs` node or an existing NAS, CSI driver, volumes."""
+    scheduler: SchedulerConfig = SchedulerConfig()
+    """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -56,7 +73,8 @@ def _duplicates(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     seen_addresses: dict[IPv4Address, int] = {}
     for i, node in enumerate(cfg.inventory.nodes):
         if node.name in seen_names:
-            yield ConfigIssue(f"inventory.nodes.{i}.name", f"duplicate node name {node.name!r} (also nodes.{seen_names[node.name]})")
+            first = seen_names[node.name]
+            yield ConfigIssue(f"inventory.nodes.{i}.name", f"duplicate node name {node.name!r} (also nodes.{first})")
         seen_names.setdefault(node.name, i)
         if node.address in seen_addresses:
             yield ConfigIssue(
@@ -100,7 +118,7 @@ def _load_balancer(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                 yield ConfigIssue("load_balancer.vip", f"the VIP {vip} is the address of node {node.name!r} (nodes.{i})")
     if lbs and not cfg.builds_cluster:
         yield ConfigIssue("inventory.nodes", "load-balancer hosts are only used in kubeadm mode")
-    for i, node in enumerate(cfg.inventory.nodes):
+    for node in cfg.inventory.nodes:
         if node.has(Role.LOAD_BALANCER) and node.has(Role.CONTROL_PLANE):
             if cfg.cluster.endpoint.port == cfg.cluster.api_server_port:
                 yield ConfigIssue(
@@ -153,6 +171,11 @@ def _roles(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
 
 # Later sections append their own rules here (see config/__init__.py); order only affects output order.
 PLATFORM_CHECKS: list[Check] = [_duplicates, _control_planes, _load_balancer, _networks, _host_keys, _node_network, _roles]
+PLATFORM_CHECKS.append(publish_issues)
+PLATFORM_CHECKS.extend(GPU_CHECKS)
+PLATFORM_CHECKS.extend(HUB_CHECKS)
+PLATFORM_CHECKS.extend(NFS_CHECKS)
+PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:

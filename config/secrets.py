@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
+from config.hubs import HUB_SECRET_KEY, hub_secrets
 from config.platform import PlatformConfig
+from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,16 @@ def _cluster_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
         )
 
 
+def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    # Both keys together or neither: `publish.credentials: stack-secrets` asks for the pair.
+    for key, purpose in publish_secrets(cfg):
+        yield SecretRequirement(key, purpose, f"pulumi config set --secret {key} <value>")
+
+
 # Later sections (hub authentication, publication) append their rules here.
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
+SECRET_RULES.append(_publish_secrets)
+SECRET_RULES.append(hub_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -48,9 +59,26 @@ def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
 
 # Secret keys a stack may set without being required (e.g. optional credentials).
 OPTIONAL_SECRET_KEYS: set[str] = {"keepalived_auth_pass"}
+OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.credentials: stack-secrets
+
+
+# Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
+SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
+
+
+class KnownSecretKeys(set[str]):
+    """The fixed names, plus every name a pattern of `SECRET_KEY_PATTERNS` allows.
+
+    `key in known` and `keys - known` (the loader's unknown-key check) both honour the patterns."""
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or (isinstance(key, str) and any(p.match(key) for p in SECRET_KEY_PATTERNS))
+
+    def __rsub__(self, other: Set[str]) -> set[str]:
+        return {k for k in other if k not in self}
 
 
 def known_secret_keys() -> set[str]:
     """Every secret key name any rule can ask for, so a typo in one is reported."""
-    names = set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig"}
+    names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig"})
     return names

@@ -100,6 +100,9 @@ class _Mocks(mocks.Mocks):
         self.recorder = recorder
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = str(args.inputs.get("name") or args.resource_id)
+            return name, self.recorder.stack_reference_state(name)
         return f"{args.name}-id", _mock_outputs(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -136,11 +139,26 @@ class _Monitor(mocks.MockMonitor):
         return super().RegisterResource(request)
 
 
+@dataclass(frozen=True)
+class StackOutputs:
+    """Outputs of another stack, as a program under mocks reads them through `pulumi.StackReference`."""
+
+    outputs: Mapping[str, Any]
+    secret_names: tuple[str, ...] = ()
+
+
 @dataclass
 class Recorder:
     registrations: dict[str, Registration] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
+    stack_references: dict[str, StackOutputs] = field(default_factory=dict)
+
+    def stack_reference_state(self, name: str) -> dict[str, Any]:
+        ref = self.stack_references.get(name)
+        if ref is None:
+            raise KeyError(f"no mocked outputs for StackReference {name!r}: pass stack_references= to mockrun.run")
+        return {"name": name, "outputs": dict(ref.outputs), "secretOutputNames": list(ref.secret_names)}
 
     def clear(self) -> None:
         self.registrations.clear()
@@ -175,10 +193,18 @@ def install(project: str, stack: str) -> Recorder:
 
 
 def run(
-    project: str, stack: str, program: Callable[[], Mapping[str, Any]], config: Mapping[str, Any] | None = None
+    project: str,
+    stack: str,
+    program: Callable[[], Mapping[str, Any]],
+    config: Mapping[str, Any] | None = None,
+    stack_references: Mapping[str, StackOutputs] | None = None,
 ) -> Recorder:
-    """Run `program` (returning the stack outputs) under mocks; return what it registered."""
+    """Run `program` (returning the stack outputs) under mocks; return what it registered.
+
+    `stack_references` maps stack names to the outputs a `pulumi.StackReference` to them reads.
+    """
     recorder = install(project, stack)
+    recorder.stack_references = dict(stack_references or {})
     pulumi.runtime.set_all_config(
         {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     )

@@ -1,0 +1,1 @@
+"""GpuNodePool: GPU hosts prepared and labelled, NVIDIA GPU Operator or device plugin, GPU sharing."""

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# gpu-host: check the NVIDIA driver of a GPU node and, with the host toolkit, make the NVIDIA
+# runtime containerd's default through a drop-in. Runs before the node joins the cluster.
+# Parameters: EXPECTED_GPUS, MODEL_PATTERN, MODEL_MEMORY_MIB, MIN_DRIVER_MAJOR, CONFIGURE_TOOLKIT,
+# TOOLKIT_VERSION, CONTAINERD_CONFIG, DROP_IN_CONFIG.
+#
+# Never `systemctl daemon-reload` here: with the systemd cgroup driver it can detach running
+# containers from their GPUs (nvidia-docker#1730). Packages whose scripts may reload systemd are
+# installed, and containerd is restarted, only while the node has not joined (no workloads yet).
+
+joined=false
+if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+  joined=true
+fi
+
+check_driver() {
+  local inventory name memory driver count
+  command -v nvidia-smi >/dev/null 2>&1 ||
+    die "no NVIDIA driver on $(hostname): nvidia-smi is missing. Install the driver on the host (e.g. apt-get install nvidia-driver-570-server), reboot, then run again"
+  inventory=$(timeout 120 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader,nounits) ||
+    die "nvidia-smi failed on $(hostname): the driver is installed but not loaded (reboot after installing it?)"
+  count=$(grep -c . <<<"$inventory" || true)
+  ((count >= EXPECTED_GPUS)) || die "the inventory lists ${EXPECTED_GPUS} GPU(s), nvidia-smi sees ${count}"
+  while IFS=',' read -r name memory driver; do
+    memory=${memory// /}
+    driver=${driver// /}
+    grep -qw -- "$MODEL_PATTERN" <<<"$name" || die "GPU '${name}' is not a ${MODEL_PATTERN} (check gpu.model in the inventory)"
+    # Memory within -15%/+10% of the nominal size tells an A100 40GB from an 80GB.
+    if ((memory * 100 < MODEL_MEMORY_MIB * 85 || memory * 100 > MODEL_MEMORY_MIB * 110)); then
+      die "GPU '${name}' has ${memory} MiB, expected about ${MODEL_MEMORY_MIB} MiB (check gpu.model)"
+    fi
+    ((${driver%%.*} >= MIN_DRIVER_MAJOR)) || die "driver ${driver} is older than branch ${MIN_DRIVER_MAJOR} (gpu.min_driver_major)"
+  done <<<"$inventory"
+  log "driver ok: ${count} GPU(s), $(head -n 1 <<<"$inventory")"
+}
+
+toolkit_current() {
+  local pkg
+  for pkg in nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1; do
+    [[ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)" == "${TOOLKIT_VERSION}-1" ]] || return 1
+  done
+}
+
+install_toolkit() {
+  local keyring=/etc/apt/keyrings/nvidia-container-toolkit.gpg arch
+  if toolkit_current; then
+    return 0
+  fi
+  if [[ $joined == true ]]; then
+    die "nvidia-container-toolkit ${TOOLKIT_VERSION} is not installed on this joined GPU node; its package scripts may reload systemd under running notebooks. Drain the node, install it by hand, uncordon, then run again"
+  fi
+  arch=$(dpkg --print-architecture)
+  if [[ ! -s $keyring ]]; then
+    mkdir -p /etc/apt/keyrings
+    timeout 120 curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey | gpg --dearmor --batch --yes -o "$keyring"
+  fi
+  install_file /etc/apt/sources.list.d/nvidia-container-toolkit.list 0644 \
+    "deb [signed-by=${keyring}] https://nvidia.github.io/libnvidia-container/stable/deb/${arch} /"
+  timeout 900 apt-get -o DPkg::Lock::Timeout=300 update -q
+  apt-mark unhold nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
+    --allow-downgrades "nvidia-container-toolkit=${TOOLKIT_VERSION}-1" "nvidia-container-toolkit-base=${TOOLKIT_VERSION}-1" \
+    "libnvidia-container-tools=${TOOLKIT_VERSION}-1" "libnvidia-container1=${TOOLKIT_VERSION}-1"
+  # Held: an unattended upgrade would run the package scripts under running notebooks.
+  apt-mark hold nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 >/dev/null
+}
+
+config_digest() {
+  cat "$CONTAINERD_CONFIG" "$DROP_IN_CONFIG" 2>/dev/null | sha256sum
+}
+
+configure_containerd() {
+  local before after
+  [[ -f $CONTAINERD_CONFIG ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
+  before=$(config_digest)
+  # Writes only the drop-in (and an `imports` line in the main config when it lacks one).
+  nvidia-ctk runtime configure --runtime=containerd --config="$CONTAINERD_CONFIG" \
+    --drop-in-config="$DROP_IN_CONFIG" --set-as-default >/dev/null
+  after=$(config_digest)
+  if [[ $before == "$after" ]]; then
+    log "containerd already uses the NVIDIA runtime by default"
+    return 0
+  fi
+  if [[ $joined == true ]]; then
+    die "the NVIDIA runtime configuration of containerd changed on a joined GPU node: drain it, run 'systemctl restart containerd' (no daemon-reload), uncordon, then run again"
+  fi
+  log "restarting containerd (node not joined yet, nothing runs on it)"
+  systemctl restart containerd
+  wait_for 120 "containerd to come back" systemctl is-active --quiet containerd
+}
+
+check_driver
+if [[ $CONFIGURE_TOOLKIT == true ]]; then
+  install_toolkit
+  configure_containerd
+else
+  log "the GPU Operator's toolkit configures containerd; host toolkit step skipped"
+fi

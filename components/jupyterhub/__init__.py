@@ -1,0 +1,1 @@
+"""JupyterHubRelease: one Zero to JupyterHub release per configured hub."""

@@ -1,0 +1,153 @@
+"""JupyterHubRelease: one hub = namespace ▸ its NFS claims ▸ generated secrets ▸ the z2jh release.
+
+Runbook: create the namespace (Pod Security `baseline`) ▸ ask the storage component for the homes
+and shared-folder claims in it ▸ generate the hub's own secrets once (cookie secret, CryptKeeper key,
+proxy token; stable in state) and put them, with the authenticator's secrets, into a k8s Secret the
+chart reads as `hub.existingSecret` ▸ install Zero to JupyterHub after storage, scheduler and GPU pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import yaml
+
+from components.jupyterhub import auth as hub_auth
+from components.jupyterhub.values import (
+    CHART,
+    CHART_REPOSITORY,
+    CHART_VERSION,
+    PLATFORM_SECRET,
+    TLS_SECRET,
+    HubStorage,
+    SharedMount,
+    render_values,
+)
+from config.hub_auth import OAUTH_TYPES
+from config.hubs import HubConfig, hub_secret_key
+from config.platform import PlatformConfig
+from config.pulumi_source import StackSecrets
+
+TYPE = "jupyterhub-platform:hub:JupyterHubRelease"
+RELEASE_TIMEOUT_SECONDS = 1200  # the image pre-puller hook pulls every profile's image on every node
+
+
+def _secret(value: Any) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
+
+
+class _Claims(Protocol):
+    home_claim: str
+    shared: Sequence[Any]
+    resources: Sequence[pulumi.Resource]
+
+
+class ClaimSource(Protocol):
+    """What the hub needs from the storage component (`NfsStorage`)."""
+
+    def claims_for_namespace(self, namespace: str, depends_on: Sequence[pulumi.Resource]) -> Any: ...
+
+
+def secret_string_data(hub: HubConfig, secrets: StackSecrets, generated: dict[str, pulumi.Output[str]]) -> dict[str, Any]:
+    """Keys of the platform Secret: the chart's own secret keys (which it reads from here first) and ours."""
+    data: dict[str, Any] = dict(generated)
+    if hub.auth.type in OAUTH_TYPES:
+        data[hub_auth.CLIENT_SECRET_KEY] = secrets.require(hub_secret_key(hub.name, "oauth_client_secret"))
+    if hub.auth.type == "ldap" and getattr(hub.auth, "lookup_dn_search_user", None):
+        data[hub_auth.BIND_PASSWORD_KEY] = secrets.require(hub_secret_key(hub.name, "ldap_bind_password"))
+    if hub.database.type == "postgres":
+        data["hub.db.password"] = secrets.require(hub_secret_key(hub.name, "db_password"))
+    return {k: _secret(v) for k, v in sorted(data.items())}
+
+
+class JupyterHubRelease(pulumi.ComponentResource):
+    """One JupyterHub (Zero to JupyterHub 4.4.0) in its own namespace."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        cfg: PlatformConfig,
+        hub: HubConfig,
+        storage: ClaimSource,
+        secrets: StackSecrets,
+        provider: k8s.Provider,
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        ns = hub.k8s_namespace
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": ns,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "app.kubernetes.io/part-of": "jupyterhub-platform",
+                    "jupyterhub-platform/hub": hub.name,
+                },
+            },
+            # Deleting the namespace deletes the hub database and every claim in it.
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(depends_on), protect=hub.protect)),
+        )
+        claims: _Claims = storage.claims_for_namespace(ns, [namespace])
+        keep = pulumi.ResourceOptions(parent=self, protect=hub.protect)
+        # Stable across runs (kept in state): a new cookie secret logs everyone out, a new CryptKeeper
+        # key makes stored auth state unreadable.
+        cookie = random.RandomBytes(f"{name}-cookie-secret", length=32, opts=keep)
+        crypt_key = random.RandomBytes(f"{name}-crypt-key", length=32, opts=keep)
+        proxy_token = random.RandomBytes(f"{name}-proxy-token", length=32, opts=keep)
+        generated = {"hub.config.JupyterHub.cookie_secret": cookie.hex, "hub.config.CryptKeeper.keys": crypt_key.hex}
+        after_namespace = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
+        platform_secret = k8s.core.v1.Secret(
+            f"{name}-platform-secrets",
+            metadata={"name": PLATFORM_SECRET, "namespace": ns},
+            type="Opaque",
+            string_data=secret_string_data(hub, secrets, generated),
+            opts=after_namespace,
+        )
+        prerequisites: list[pulumi.Resource] = [namespace, platform_secret, *claims.resources, *depends_on]
+        if hub.https.mode == "secret":
+            tls = k8s.core.v1.Secret(
+                f"{name}-tls",
+                metadata={"name": TLS_SECRET, "namespace": ns},
+                type="kubernetes.io/tls",
+                string_data={
+                    "tls.crt": _secret(secrets.require(hub_secret_key(hub.name, "tls_cert"))),
+                    "tls.key": _secret(secrets.require(hub_secret_key(hub.name, "tls_key"))),
+                },
+                opts=after_namespace,
+            )
+            prerequisites.append(tls)
+        shared = tuple(SharedMount(s.name, s.claim_name, s.mount_path, s.read_only_for_users) for s in claims.shared)
+        values: dict[str, Any] = render_values(cfg, hub, HubStorage(claims.home_claim, shared))
+        # The chart reads the proxy token only from its own Secret, so it must be a chart value. A secret
+        # Output inside `values` would make all of `values` secret (unreviewable); it travels instead as a
+        # separate secret values file that Helm merges over `values`.
+        secret_values = _secret(proxy_token.hex).apply(
+            lambda token: [pulumi.StringAsset(yaml.safe_dump({"proxy": {"secretToken": token}}))]
+        )
+        self.release = k8s.helm.v3.Release(
+            name,
+            name="jupyterhub",
+            chart=CHART,
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=ns,
+            values=values,
+            value_yaml_files=secret_values,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+            max_history=10,
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=prerequisites)),
+        )
+        self.namespace = ns
+        self.url = f"https://{hub.host}/" if hub.host and hub.https.mode != "none" else None
+        self.register_outputs({"namespace": ns, "url": self.url})
+
+    def summary(self) -> dict[str, Any]:
+        return {"namespace": self.namespace, "url": self.url, "release": self.release.name}

@@ -1,0 +1,1 @@
+"""NfsStorage: NFS server and clients, csi-driver-nfs, the retained StorageClass and static home volumes."""

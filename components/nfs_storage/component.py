@@ -1,0 +1,215 @@
+"""NfsStorage: the NFS server (or a NAS), NFS clients on the nodes, csi-driver-nfs, and the volumes.
+
+Runbook order: server step on the `nfs` host and client packages on every Kubernetes node, all in
+parallel with node preparation (no per-node stage) ▸ CSI driver release and the retained
+StorageClass once the cluster is ready ▸ per hub namespace (`claims_for_namespace`): its homes
+directory on the server, then pre-bound static volumes and claims for homes and shared folders.
+
+Data safety: every volume is `Retain`, the dynamic class retains on delete, static volumes and
+claims are `protect`ed and `retain_on_delete` in Pulumi, and no step ever deletes a directory.
+The single NFS server is the platform's largest single point of failure (see field notes 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.remote import NodeAccess, run_step
+from components.common.shell import HostFile, RenderedScript, render_script
+from components.nfs_storage import manifests
+from config.inventory import Node
+from config.nfs import (
+    DYNAMIC_DIR,
+    HOMES_DIR,
+    SHARED_DIR,
+    NfsConfig,
+    csi_controller_replicas,
+    nfs_server_address,
+    nfs_server_node,
+)
+from config.platform import PlatformConfig
+
+SCRIPTS = Path(__file__).parent / "scripts"
+EXPORTS_DROP_IN = "/etc/exports.d/jupyterhub-platform.exports"
+
+
+@dataclass(frozen=True)
+class SharedFolderClaim:
+    """A shared folder's claim in a hub namespace; the hub mounts it read-only for non-admins."""
+
+    name: str
+    claim_name: str
+    mount_path: str
+    read_only_for_users: bool
+
+
+@dataclass(frozen=True)
+class NfsClaims:
+    """What a hub mounts: the homes claim (users get subPath `<escaped username>`) and shared folders."""
+
+    home_claim: str
+    shared: list[SharedFolderClaim]
+    resources: list[pulumi.Resource]
+    """Everything the hub's pods must wait for (claims, volumes, server directories)."""
+
+
+def server_script(settings: NfsConfig, clients: IPv4Network, exports_path: str = EXPORTS_DROP_IN) -> RenderedScript:
+    subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
+    return render_script(
+        "nfs-server",
+        [SCRIPTS / "apt-retry.sh", SCRIPTS / "nfs-server.sh"],
+        params={
+            "EXPORT_PATH": settings.export_path,
+            "OWNER_UID": settings.owner_uid,
+            "OWNER_GID": settings.owner_gid,
+            "SUBDIRS": " ".join(subdirs),
+        },
+        files={"EXPORTS": HostFile(exports_path, manifests.exports_file(settings, clients))},
+    )
+
+
+def client_script() -> RenderedScript:
+    return render_script("nfs-client", [SCRIPTS / "apt-retry.sh", SCRIPTS / "nfs-client.sh"])
+
+
+def directory_script(step: str, settings: NfsConfig, directory: str) -> RenderedScript:
+    return render_script(
+        step,
+        SCRIPTS / "nfs-dir.sh",
+        params={"DIRECTORY": directory, "OWNER_UID": settings.owner_uid, "OWNER_GID": settings.owner_gid},
+    )
+
+
+class NfsStorage(pulumi.ComponentResource):
+    """NFS homes and shared folders for the hubs, plus a retained dynamic StorageClass."""
+
+    storage_class_name: str
+    server_address: str
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: NfsConfig,
+        server_address: str,
+        client_network: IPv4Network,
+        server_node: Node | None,
+        client_nodes: Sequence[Node],
+        access: Mapping[str, NodeAccess],
+        controller_replicas: int,
+        provider: k8s.Provider,
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("jupyterhub-platform:storage:NfsStorage", name, None, opts)
+        self._name = name
+        self._settings = settings
+        self._provider = provider
+        self.server_address = server_address
+        self.storage_class_name = settings.storage_class_name
+        self._server_access = access.get(server_node.name) if server_node is not None else None
+
+        # Host steps: no dependencies, so they run alongside node preparation.
+        self.server_step = None
+        if self._server_access is not None:
+            self.server_step = run_step(self._server_access, "nfs-server", server_script(settings, client_network), parent=self)
+        self.client_steps = [
+            run_step(access[n.name], "nfs-client", client_script(), parent=self) for n in client_nodes if n.name in access
+        ]
+        host_steps: list[pulumi.Resource] = [*self.client_steps, *([self.server_step] if self.server_step else [])]
+
+        k8s_opts = pulumi.ResourceOptions(provider=provider, parent=self, depends_on=[*depends_on, *host_steps])
+        self.csi_driver = k8s.helm.v3.Release(
+            f"{name}-csi-driver",
+            name="csi-driver-nfs",
+            chart="csi-driver-nfs",
+            version=settings.csi_driver_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=settings.csi_chart_repository),
+            namespace=settings.csi_namespace,
+            values=manifests.csi_values(controller_replicas),
+            timeout=600,
+            opts=k8s_opts,
+        )
+        sc = manifests.storage_class(settings, server_address)
+        self.storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-storage-class",
+            metadata=sc["metadata"],
+            provisioner=sc["provisioner"],
+            parameters=sc["parameters"],
+            reclaim_policy=sc["reclaimPolicy"],
+            volume_binding_mode=sc["volumeBindingMode"],
+            allow_volume_expansion=sc["allowVolumeExpansion"],
+            mount_options=sc["mountOptions"],
+            opts=pulumi.ResourceOptions(provider=provider, parent=self, depends_on=[self.csi_driver]),
+        )
+        self._host_steps = host_steps
+        self._depends_on = list(depends_on)
+        self.register_outputs(
+            {"storage_class_name": self.storage_class_name, "server": server_address, "export_path": settings.export_path}
+        )
+
+    @classmethod
+    def from_config(
+        cls,
+        name: str,
+        cfg: PlatformConfig,
+        *,
+        access: Mapping[str, NodeAccess],
+        provider: k8s.Provider,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> NfsStorage:
+        """Take this component's slice of the platform config."""
+        return cls(
+            name,
+            settings=cfg.nfs,
+            server_address=nfs_server_address(cfg),
+            client_network=cfg.inventory.node_network,
+            server_node=nfs_server_node(cfg),
+            client_nodes=cfg.inventory.kubernetes_nodes if cfg.builds_cluster else [],
+            access=access,
+            controller_replicas=csi_controller_replicas(cfg),
+            provider=provider,
+            depends_on=depends_on,
+        )
+
+    def claims_for_namespace(self, namespace: str, depends_on: Sequence[pulumi.Resource]) -> NfsClaims:
+        """Static, pre-bound homes and shared-folder volumes for one hub namespace (which must exist)."""
+        settings = self._settings
+        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on]
+        created: list[pulumi.Resource] = []
+        if self._server_access is not None:
+            step = f"nfs-homes-{namespace}"
+            after_server = [self.server_step] if self.server_step is not None else []
+            script = directory_script(step, settings, settings.homes_path(namespace))
+            created.append(run_step(self._server_access, step, script, parent=self, depends_on=after_server))
+            prereqs.extend(created)
+        shared: list[SharedFolderClaim] = []
+        volumes = [manifests.homes_volume(settings, namespace), *manifests.shared_volumes(settings, namespace)]
+        for volume, folder in zip(volumes, [None, *settings.shared_folders], strict=True):
+            created.extend(self._volume(volume, prereqs))
+            if folder is not None:
+                shared.append(SharedFolderClaim(folder.name, volume.claim_name, folder.mount_path, folder.read_only_for_users))
+        return NfsClaims(home_claim=manifests.HOMES_CLAIM, shared=shared, resources=created)
+
+    def _volume(self, volume: manifests.StaticVolume, prereqs: list[pulumi.Resource]) -> list[pulumi.Resource]:
+        # User data: Pulumi must never delete these (protect), and removing them from the program must
+        # leave the objects in the cluster (retain_on_delete); the volume's own policy is Retain.
+        pv = manifests.persistent_volume(volume, self._settings, self.server_address)
+        pvc = manifests.persistent_volume_claim(volume)
+        base = f"{self._name}-{volume.namespace}-{volume.claim_name}"
+        pv_res = k8s.core.v1.PersistentVolume(f"{base}-pv", metadata=pv["metadata"], spec=pv["spec"], opts=self._keep(prereqs))
+        pvc_res = k8s.core.v1.PersistentVolumeClaim(
+            f"{base}-pvc", metadata=pvc["metadata"], spec=pvc["spec"], opts=self._keep([*prereqs, pv_res])
+        )
+        return [pv_res, pvc_res]
+
+    def _keep(self, depends_on: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            provider=self._provider, parent=self, depends_on=depends_on, protect=True, retain_on_delete=True
+        )

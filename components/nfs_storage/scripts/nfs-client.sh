@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# shellcheck shell=bash
+# NFS client tools, so kubelet can mount the homes and shared volumes on this node.
+
+install_retrying nfs-common
+command -v mount.nfs >/dev/null 2>&1 || [[ -x /sbin/mount.nfs ]] || die "mount.nfs is missing after installing nfs-common"
+log "NFS client ready"

@@ -1,0 +1,1 @@
+"""YuniKornScheduler: the YuniKorn release and the queue ConfigMap rendered from the typed queue tree."""

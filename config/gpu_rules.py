@@ -1,0 +1,96 @@
+"""Cross-section rules of the GPU pool (appended to `config.platform.PLATFORM_CHECKS`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from config.errors import ConfigIssue
+from config.gpu import MIG_RESOURCE_PREFIX, gpu_resource_names, node_mig_layout
+from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
+from config.inventory import Role
+
+if TYPE_CHECKING:
+    from config.gpu import MigLayout
+    from config.platform import PlatformConfig
+
+POOL_LABEL = "node.jupyterhub-platform/pool"
+POOL_VALUE = "gpu"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+
+def _layout_issues(path: str, model: str, layout: MigLayout) -> Iterator[ConfigIssue]:
+    if isinstance(layout, str):
+        names = named_layouts(model)
+        if layout not in names:
+            yield ConfigIssue(path, f"{model} has no MIG layout {layout!r} (known: {', '.join(names)})")
+        return
+    for problem in layout_problems(model, layout):
+        yield ConfigIssue(path, problem)
+
+
+def gpu_node_rules(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """GPU nodes are workers; their MIG layouts fit their cards; their labels do not fight the pool's."""
+    sharing = cfg.gpu.sharing
+    for i, node in enumerate(cfg.inventory.nodes):
+        if node.gpu is None:
+            continue
+        base = f"inventory.nodes.{i}"
+        info = GPU_MODELS[node.gpu.model]
+        if not node.has(Role.WORKER):
+            yield ConfigIssue(f"{base}.roles", "a node with GPUs must have the worker role to join the GPU pool")
+        if node.labels.get(POOL_LABEL, POOL_VALUE) != POOL_VALUE:
+            yield ConfigIssue(f"{base}.labels", f"GPU nodes carry {POOL_LABEL}={POOL_VALUE}; remove the other value")
+        layout = node.gpu.mig_layout
+        if sharing.mode != "mig":
+            if layout is not None:
+                yield ConfigIssue(f"{base}.gpu.mig_layout", "a MIG layout needs gpu.sharing.mode: mig")
+            continue
+        if not info.supports_mig:
+            yield ConfigIssue(
+                f"{base}.gpu.model",
+                f"{node.gpu.model} has no MIG (H100/A100/A30 do); use gpu.sharing.mode time-slicing or none",
+            )
+            continue
+        if layout is not None:
+            found = list(_layout_issues(f"{base}.gpu.mig_layout", node.gpu.model, layout))
+            yield from found
+        else:
+            default = sharing.mig.layout
+            found = list(_layout_issues("gpu.sharing.mig.layout", node.gpu.model, default)) if default else []
+            yield from (ConfigIssue(f.path, f"{f.message} (default layout of node {node.name!r})") for f in found)
+        if not found and sharing.mig.strategy == "single" and len(node_mig_layout(cfg, node)) > 1:
+            path = f"{base}.gpu.mig_layout" if layout is not None else "gpu.sharing.mig.layout"
+            yield ConfigIssue(
+                path,
+                f"MIG strategy single needs one profile per node (node {node.name!r}); "
+                "use one profile or gpu.sharing.mig.strategy: mixed",
+            )
+
+
+def _layouts_valid(cfg: PlatformConfig) -> bool:
+    return not any(gpu_node_rules(cfg))
+
+
+def gpu_section_rules(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """Provider and sharing settings agree with each other and with the pool."""
+    gpu, sharing = cfg.gpu, cfg.gpu.sharing
+    if gpu.provider == "device-plugin" and gpu.container_toolkit == "operator":
+        yield ConfigIssue("gpu.container_toolkit", "the device-plugin provider needs the host toolkit (`host`)")
+    if sharing.mode == "mig" and gpu.provider != "gpu-operator":
+        yield ConfigIssue("gpu.provider", "MIG layouts are applied by the GPU Operator's MIG manager: use gpu-operator")
+    mig = sharing.mig
+    if mig.default_profile is not None:
+        if sharing.mode != "mig" or mig.strategy != "mixed":
+            yield ConfigIssue("gpu.sharing.mig.default_profile", "only used with mode mig and strategy mixed")
+        elif _layouts_valid(cfg):
+            advertised = [n for n in gpu_resource_names(cfg) if n.startswith(MIG_RESOURCE_PREFIX)]
+            if advertised and MIG_RESOURCE_PREFIX + mig.default_profile not in advertised:
+                profiles = ", ".join(n.removeprefix(MIG_RESOURCE_PREFIX) for n in advertised)
+                yield ConfigIssue(
+                    "gpu.sharing.mig.default_profile",
+                    f"no GPU node is cut into {mig.default_profile!r} (layouts give: {profiles})",
+                )
+
+
+GPU_CHECKS = [gpu_node_rules, gpu_section_rules]

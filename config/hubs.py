@@ -1,0 +1,317 @@
+"""JupyterHub instances: one Zero to JupyterHub release per hub, each in its own namespace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from config.base import StrictModel
+from config.errors import ConfigIssue
+from config.gpu import gpu_request_problem, gpu_seats
+from config.hub_auth import OAUTH_TYPES, HubAuth, LdapAuth
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+    from config.secrets import SecretRequirement
+
+HUB_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
+SLUG_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+NAMESPACE_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+# Every secret key a hub can ask for: `hub_<name with _ for ->_<what>` (see hub_secret_key).
+HUB_SECRET_KEY = re.compile(r"^hub_[a-z0-9_]+_(oauth_client_secret|ldap_bind_password|db_password|tls_cert|tls_key)$")
+
+
+def hub_secret_key(hub_name: str, what: str) -> str:
+    """Pulumi config key of one of a hub's secrets, e.g. `hub_teaching_oauth_client_secret`."""
+    return f"hub_{hub_name.replace('-', '_')}_{what}"
+
+
+class HubProfile(StrictModel):
+    """One choice on the spawn page: resources, image and the YuniKorn queue the server waits in."""
+
+    slug: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    """Stable identifier (lower-case, digits, dashes); users' choices are remembered by it."""
+    display_name: Annotated[str, Field(min_length=1)]
+    """Title on the spawn page."""
+    description: str = ""
+    """One line under the title (what it is for)."""
+    default: bool = False
+    """Pre-selected on the spawn page (at most one per hub; otherwise the first visible one)."""
+    queue: Annotated[str, Field(pattern=r"^root(\.[A-Za-z0-9_:#/@-]{1,64})+$")]
+    """Full path of the YuniKorn leaf queue the server is submitted to, e.g. `root.students`."""
+    cpu_guarantee: Annotated[float, Field(gt=0, le=512)] = 0.5
+    """CPUs reserved for the server (its request; what queues and capacity count)."""
+    cpu_limit: Annotated[float, Field(gt=0, le=512)] = 2
+    """CPUs the server may burst to."""
+    mem_guarantee_gib: Annotated[float, Field(gt=0, le=4096)] = 1
+    """Memory reserved for the server, GiB."""
+    mem_limit_gib: Annotated[float, Field(gt=0, le=4096)] = 2
+    """Memory limit, GiB (the kernel is killed above it)."""
+    image: str | None = None
+    """Container image `name:tag` for this profile; defaults to the hub's `image`."""
+    gpu: Annotated[int, Field(ge=0, le=16)] = 0
+    """GPUs (or time-slices / MIG slices) per server; needs the GPU pool."""
+    gpu_product: str | None = None
+    """Only nodes with this `nvidia.com/gpu.product` label (e.g. `NVIDIA-H100-80GB-HBM3`)."""
+    allowed_groups: list[str] = []
+    """JupyterHub groups that see this profile (empty: everyone). Admins see every profile."""
+    idle_timeout_minutes: Annotated[int, Field(ge=5)] | None = None
+    """Stop an idle server of this profile after this long, enforced inside the server (GPU profiles
+    default to `gpu.idle_cull_minutes`; other profiles rely on the hub-wide culler)."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> HubProfile:
+        if self.cpu_limit < self.cpu_guarantee:
+            raise ValueError(f"cpu_limit {self.cpu_limit} is below cpu_guarantee {self.cpu_guarantee}")
+        if self.mem_limit_gib < self.mem_guarantee_gib:
+            raise ValueError(f"mem_limit_gib {self.mem_limit_gib} is below mem_guarantee_gib {self.mem_guarantee_gib}")
+        return self
+
+
+class HubCulling(StrictModel):
+    """Stopping idle servers so queued users get their turn."""
+
+    enabled: bool = True
+    """Run the hub-wide idle culler."""
+    timeout_minutes: Annotated[int, Field(ge=5)] = 60
+    """Stop a server after this long without activity."""
+    every_minutes: Annotated[int, Field(ge=1)] = 10
+    """How often the culler checks."""
+    max_age_hours: Annotated[int, Field(ge=0)] = 0
+    """Stop servers older than this even when active (0: never); useful on an exam hub."""
+
+
+class HubHttps(StrictModel):
+    """How the proxy serves HTTPS."""
+
+    mode: Literal["letsencrypt", "secret", "offload", "none"] = "letsencrypt"
+    """`letsencrypt` (ACME, needs `host` and `contact_email`), `secret` (a certificate from the secrets
+    `hub_<name>_tls_cert`/`_tls_key`), `offload` (TLS ends at an external terminator) or `none` (dev only)."""
+    contact_email: str | None = None
+    """ACME account e-mail (letsencrypt)."""
+    acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"
+    """ACME directory; use the staging URL while testing."""
+
+
+class HubNetwork(StrictModel):
+    """What single-user servers may reach (NetworkPolicy; needs a CNI that enforces it, Calico here)."""
+
+    internet: bool = True
+    """Allow outbound traffic to public addresses (pip install, git clone)."""
+    lockdown: bool = False
+    """Exam mode: servers reach only the hub and proxy (and cluster DNS, to find the hub)."""
+
+
+class HubDatabase(StrictModel):
+    """Where the hub keeps its own database. Never on NFS: SQLite locking is broken there."""
+
+    type: Literal["sqlite-pvc", "postgres"] = "sqlite-pvc"
+    """`sqlite-pvc` on a local/block StorageClass, or an external PostgreSQL (survives node loss)."""
+    storage_class: Annotated[str, Field(min_length=1)] = "local-path"
+    """StorageClass of the hub's SQLite volume (sqlite-pvc); must be local or block storage, not NFS."""
+    size_gib: Annotated[int, Field(ge=1)] = 1
+    """Size of that volume."""
+    url: str | None = None
+    """SQLAlchemy URL without the password, e.g. `postgresql+psycopg2://jhub@db.example.org:5432/teaching`;
+    the password is the secret `hub_<name>_db_password`."""
+
+
+class HubConfig(StrictModel):
+    """One JupyterHub: its namespace, login, profiles, storage, culling, HTTPS and network rules."""
+
+    name: Annotated[str, Field(pattern=HUB_NAME_PATTERN)]
+    """Short name (`teaching`, `exam`); names resources and secret keys."""
+    namespace: Annotated[str, Field(pattern=NAMESPACE_PATTERN)] | None = None
+    """Kubernetes namespace; defaults to `jhub-<name>`."""
+    host: str | None = None
+    """Public DNS name of the hub (needed for HTTPS and OAuth callbacks)."""
+    auth: HubAuth
+    """How users log in (`generic-oauth`, `github`, `globus`, `ldap`, `native`)."""
+    admin_users: list[str] = []
+    """User names that are hub admins (they also authorise NativeAuthenticator sign-ups)."""
+    admin_access: bool = True
+    """Admins may open users' servers (helping students); turn off where privacy rules forbid it."""
+    image: Annotated[str, Field(pattern=r"^[^:\s]+(:[^:\s]+)?$")] = "quay.io/jupyter/scipy-notebook:2025-10-20"
+    """Default single-user image `name:tag` (pin a tag; profiles may override)."""
+    profiles: Annotated[list[HubProfile], Field(min_length=1)]
+    """Choices on the spawn page."""
+    start_timeout_seconds: Annotated[int, Field(ge=300, le=86400)] = 1800
+    """How long a spawn may wait (in its YuniKorn queue, pulling the image) before it fails."""
+    concurrent_spawn_limit: Annotated[int, Field(ge=1)] = 500
+    """Spawns pending at once; queued spawns count, so size it to the class (a lecture's log-in wave)."""
+    active_server_limit: Annotated[int, Field(ge=0)] = 0
+    """Running servers allowed at once (0: no limit; queues limit resources)."""
+    allow_named_servers: bool = False
+    """Let users run several servers each."""
+    named_server_limit_per_user: Annotated[int, Field(ge=0)] = 2
+    """Named servers per user when allowed."""
+    culling: HubCulling = HubCulling()
+    """Idle culling."""
+    https: HubHttps = HubHttps()
+    """HTTPS on the proxy."""
+    network: HubNetwork = HubNetwork()
+    """What user servers may reach."""
+    database: HubDatabase = HubDatabase()
+    """The hub's own database."""
+    service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    """Service of the proxy: `LoadBalancer` (MetalLB or a cloud LB), `NodePort` (an external load balancer
+    forwards to the nodes) or `ClusterIP` (an ingress in front)."""
+    http_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
+    """Fixed node port for HTTP (NodePort; ACME's HTTP-01 challenge arrives here)."""
+    https_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
+    """Fixed node port for HTTPS (NodePort)."""
+    shared_folders: bool = True
+    """Mount the NFS shared folders (read-only for users, writable for admins)."""
+    protect: bool = True
+    """Protect the namespace and the hub secrets from `pulumi destroy` (logins and encrypted state)."""
+
+    @property
+    def k8s_namespace(self) -> str:
+        return self.namespace or f"jhub-{self.name}"
+
+    @property
+    def default_profile(self) -> HubProfile:
+        return next((p for p in self.profiles if p.default), self.profiles[0])
+
+
+# ---- rules (appended to config.platform.PLATFORM_CHECKS) ----
+
+
+def _unique(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    seen: dict[tuple[str, object], int] = {}
+    for i, hub in enumerate(cfg.hubs):
+        keys: list[tuple[str, object]] = [("name", hub.name), ("namespace", hub.k8s_namespace), ("host", hub.host)]
+        keys += [("http_node_port", hub.http_node_port), ("https_node_port", hub.https_node_port)]
+        for field, value in keys:
+            if value is None:
+                continue
+            if (field, value) in seen:
+                yield ConfigIssue(f"hubs.{i}.{field}", f"{value!r} is also used by hubs.{seen[(field, value)]}")
+            seen.setdefault((field, value), i)
+        slugs: dict[str, int] = {}
+        for j, profile in enumerate(hub.profiles):
+            if profile.slug in slugs:
+                yield ConfigIssue(f"hubs.{i}.profiles.{j}.slug", f"duplicate slug (also profiles.{slugs[profile.slug]})")
+            slugs.setdefault(profile.slug, j)
+        defaults = [j for j, p in enumerate(hub.profiles) if p.default]
+        if len(defaults) > 1:
+            yield ConfigIssue(f"hubs.{i}.profiles.{defaults[1]}.default", "only one profile may be the default")
+
+
+def _auth(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    for i, hub in enumerate(cfg.hubs):
+        if hub.auth.type == "dummy":
+            yield ConfigIssue(
+                f"hubs.{i}.auth.type",
+                "the dummy authenticator accepts any password: use generic-oauth, github, globus, ldap or native",
+            )
+        if hub.auth.type in OAUTH_TYPES and not hub.host:
+            yield ConfigIssue(f"hubs.{i}.host", "OAuth needs the hub's public host name for its callback URL")
+        if hub.auth.type == "native" and not hub.admin_users:
+            yield ConfigIssue(f"hubs.{i}.admin_users", "NativeAuthenticator needs an admin to authorise sign-ups")
+        if isinstance(hub.auth, LdapAuth) and hub.auth.lookup_dn and not hub.auth.lookup_dn_search_user:
+            yield ConfigIssue(f"hubs.{i}.auth.lookup_dn_search_user", "lookup_dn needs a search (bind) user")
+
+
+def _https_and_db(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    for i, hub in enumerate(cfg.hubs):
+        if hub.https.mode in ("letsencrypt", "secret") and not hub.host:
+            yield ConfigIssue(f"hubs.{i}.host", f"https.mode {hub.https.mode} needs the hub's host name")
+        if hub.https.mode == "letsencrypt" and not hub.https.contact_email:
+            yield ConfigIssue(f"hubs.{i}.https.contact_email", "Let's Encrypt needs a contact e-mail")
+        db = hub.database
+        if db.type == "postgres" and not db.url:
+            yield ConfigIssue(f"hubs.{i}.database.url", "database.type postgres needs the database URL")
+        if db.url and "@" in db.url and ":" in db.url.split("//", 1)[-1].split("@", 1)[0]:
+            yield ConfigIssue(f"hubs.{i}.database.url", "put the password in the secret, not in the URL")
+        nfs_class = getattr(getattr(cfg, "nfs", None), "storage_class_name", None)
+        if db.type == "sqlite-pvc" and ("nfs" in db.storage_class.lower() or db.storage_class == nfs_class):
+            yield ConfigIssue(f"hubs.{i}.database.storage_class", "the hub's SQLite database must not live on NFS")
+
+
+def _queues_and_gpus(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    scheduler = getattr(cfg, "scheduler", None)  # the scheduler section may be absent while it is written
+    queues = set(scheduler.leaf_queue_paths()) if scheduler is not None else None
+    seats = gpu_seats(cfg)
+    for i, hub in enumerate(cfg.hubs):
+        for j, profile in enumerate(hub.profiles):
+            if queues is not None and profile.queue not in queues:
+                yield ConfigIssue(
+                    f"hubs.{i}.profiles.{j}.queue",
+                    f"{profile.queue!r} is not a leaf queue of the scheduler (known: {', '.join(sorted(queues))})",
+                )
+            if profile.gpu > 0 and seats == 0:
+                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu", "this stack has no GPU pool (no GPU seats)")
+            elif profile.gpu > 0 and (problem := gpu_request_problem(cfg, profile.gpu)):
+                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu", problem)
+            if profile.gpu_product and profile.gpu == 0:
+                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu_product", "gpu_product needs gpu > 0")
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    """Allocatable size of one schedulable node, as the inventory states it."""
+
+    name: str
+    cpus: float
+    memory_gib: float
+    gpus: int = 0
+
+
+def node_capacities(cfg: PlatformConfig) -> list[NodeCapacity]:
+    """Schedulable nodes with a stated size (`cpus`, `memory_gib` on the inventory node); others are skipped."""
+    nodes = []
+    for node in cfg.inventory.schedulable_nodes:
+        if node.cpus is not None and node.memory_gib is not None:
+            gpus = node.gpu.count if node.gpu is not None else 0
+            nodes.append(NodeCapacity(node.name, float(node.cpus), float(node.memory_gib), gpus))
+    return nodes
+
+
+def _fits_a_node(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    nodes = node_capacities(cfg)
+    if not nodes:
+        return
+    for i, hub in enumerate(cfg.hubs):
+        for j, p in enumerate(hub.profiles):
+            if not any(n.cpus >= p.cpu_guarantee and n.memory_gib >= p.mem_guarantee_gib for n in nodes):
+                yield ConfigIssue(
+                    f"hubs.{i}.profiles.{j}.cpu_guarantee",
+                    f"no schedulable node has {p.cpu_guarantee} CPUs and {p.mem_guarantee_gib} GiB free for this "
+                    "profile: its servers would wait forever",
+                )
+
+
+HUB_CHECKS = [_unique, _auth, _https_and_db, _queues_and_gpus, _fits_a_node]
+
+
+def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """Secrets each hub needs; the error prints the exact command."""
+    from config.secrets import SecretRequirement
+
+    for hub in cfg.hubs:
+        if hub.auth.type in OAUTH_TYPES:
+            key = hub_secret_key(hub.name, "oauth_client_secret")
+            yield SecretRequirement(
+                key, f"OAuth client secret of hub {hub.name!r}", f"pulumi config set --secret {key} '<client secret>'"
+            )
+        if isinstance(hub.auth, LdapAuth) and hub.auth.lookup_dn_search_user:
+            key = hub_secret_key(hub.name, "ldap_bind_password")
+            yield SecretRequirement(
+                key, f"LDAP search user password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
+            )
+        if hub.database.type == "postgres":
+            key = hub_secret_key(hub.name, "db_password")
+            yield SecretRequirement(
+                key, f"PostgreSQL password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
+            )
+        if hub.https.mode == "secret":
+            for what, source in (("tls_cert", "fullchain.pem"), ("tls_key", "privkey.pem")):
+                key = hub_secret_key(hub.name, what)
+                yield SecretRequirement(
+                    key, f"TLS {what[4:]} (PEM) of hub {hub.name!r}", f"pulumi config set --secret {key} < {source}"
+                )

@@ -1,0 +1,193 @@
+"""NFS storage: the server (on the `nfs` host or an existing NAS), the CSI driver and the volumes.
+
+Layout of the export (the same on a managed server and on a NAS):
+`<export_path>/homes/<hub namespace>/<user>` (one static volume per hub, users mount their subPath),
+`<export_path>/shared/<folder>` (shared folders), `<export_path>/dynamic/<namespace>/<pvc>` (the
+retained StorageClass). With a NAS, create `homes/<namespace>` and `shared/<folder>` there, owned
+by `owner_uid:owner_gid`, before the first deployment: the platform cannot log in to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from config.base import StrictModel
+from config.errors import ConfigIssue
+from config.inventory import Node, Role
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+
+CSI_DRIVER_NFS_VERSION = "4.13.4"
+HOMES_DIR = "homes"
+SHARED_DIR = "shared"
+DYNAMIC_DIR = "dynamic"
+_PATH_PATTERN = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+_MOUNT_OPTION = re.compile(r"^[a-z0-9_]+(=[A-Za-z0-9._:-]+)?$")
+_QUANTITY = r"^[0-9]+(Mi|Gi|Ti|Pi)$"
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+class SharedFolder(StrictModel):
+    """A folder every notebook mounts: read-only for users, writable for admins (datasets, course material)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$")]
+    """Folder name (`<export_path>/shared/<name>`; also names its volume claim `shared-<name>`)."""
+    mount_path: str
+    """Where notebooks see it, e.g. `/srv/shared/datasets`."""
+    read_only_for_users: bool = True
+    """Users get it read-only (admins always read-write); false makes it a shared scratch space."""
+    capacity: Annotated[str, Field(pattern=_QUANTITY)] = "1Ti"
+    """Nominal size recorded on the volume (NFS does not enforce it)."""
+
+    @field_validator("mount_path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not _PATH_PATTERN.match(path) or "/../" in f"{path}/" or path.startswith("/home/jovyan/"):
+            raise ValueError(f"{path!r} must be an absolute path of plain names, outside the home directory")
+        return path
+
+
+def _default_folders() -> list[SharedFolder]:
+    return [
+        SharedFolder(name="datasets", mount_path="/srv/shared/datasets"),
+        SharedFolder(name="course-material", mount_path="/srv/shared/course-material"),
+    ]
+
+
+class NfsConfig(StrictModel):
+    """Where homes and shared folders live, and how Kubernetes reaches them."""
+
+    mode: Literal["managed", "external"] = "managed"
+    """`managed`: install and configure the NFS server on the inventory node with the `nfs` role;
+    `external`: use an existing NAS (give `server` and `export_path`; nothing is run on it)."""
+    server: str | None = None
+    """External NAS: its address or DNS name (managed mode uses the `nfs` node's address)."""
+    export_path: str = "/srv/nfs/jupyterhub"
+    """Exported directory on the server: homes, shared folders and dynamic volumes live below it."""
+    owner_uid: Annotated[int, Field(ge=1, le=2**31)] = 1000
+    """UID every file is owned by (`all_squash` maps every client user to it): the notebook user `jovyan`."""
+    owner_gid: Annotated[int, Field(ge=1, le=2**31)] = 100
+    """GID every file is owned by (`users`, the notebook user's group)."""
+    mount_options: Annotated[list[str], Field(min_length=1)] = ["nfsvers=4.1", "hard", "timeo=600", "retrans=3", "noatime"]
+    """Client mount options. `hard` keeps writes safe when the server restarts (processes wait instead of
+    getting I/O errors that corrupt notebooks); `soft` trades that for never hanging."""
+    homes_capacity: Annotated[str, Field(pattern=_QUANTITY)] = "10Ti"
+    """Nominal size recorded on each hub's homes volume (NFS does not enforce it; quotas are per-user later work)."""
+    shared_folders: list[SharedFolder] = _default_folders()
+    """Shared folders mounted by every notebook."""
+    csi_driver_version: str = CSI_DRIVER_NFS_VERSION
+    """csi-driver-nfs chart version (no `v` prefix since 4.11)."""
+    csi_chart_repository: str = "https://kubernetes-csi.github.io/csi-driver-nfs"
+    """Helm repository of csi-driver-nfs."""
+    csi_namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "kube-system"
+    """Namespace of the CSI driver (kube-system: it is node infrastructure, and YuniKorn leaves it alone)."""
+    csi_controller_replicas: Annotated[int, Field(ge=1, le=3)] | None = None
+    """CSI controller replicas (host network: at most one per node). Default: 2, or 1 on a one-node cluster."""
+    storage_class_name: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")] = "nfs-retain"
+    """The dynamic StorageClass: `reclaimPolicy: Retain` and `onDelete: retain`, so deleting a claim keeps the data."""
+    default_storage_class: bool = False
+    """Mark the NFS class as the cluster default (claims without a class then land on NFS)."""
+
+    @field_validator("export_path")
+    @classmethod
+    def _export_path(cls, path: str) -> str:
+        if not _PATH_PATTERN.match(path) or "/../" in f"{path}/" or "/./" in f"{path}/" or path.count("/") < 2:
+            raise ValueError(f"{path!r} must be an absolute path of plain names at least two levels deep (not /, /srv)")
+        return path
+
+    @field_validator("server")
+    @classmethod
+    def _server(cls, server: str | None) -> str | None:
+        if server is not None and not _DNS_NAME.match(server):
+            raise ValueError(f"{server!r} is not an address or DNS name")
+        return server
+
+    @field_validator("mount_options")
+    @classmethod
+    def _options(cls, options: list[str]) -> list[str]:
+        bad = [o for o in options if not _MOUNT_OPTION.match(o)]
+        if bad:
+            raise ValueError(f"invalid mount option(s): {', '.join(bad)}")
+        return options
+
+    def homes_path(self, namespace: str) -> str:
+        return f"{self.export_path}/{HOMES_DIR}/{namespace}"
+
+    def shared_path(self, folder: str) -> str:
+        return f"{self.export_path}/{SHARED_DIR}/{folder}"
+
+    @property
+    def dynamic_path(self) -> str:
+        return f"{self.export_path}/{DYNAMIC_DIR}"
+
+
+def nfs_server_node(cfg: PlatformConfig) -> Node | None:
+    """The inventory node that runs the managed NFS server (None for a NAS or when missing)."""
+    if cfg.nfs.mode != "managed":
+        return None
+    nodes = cfg.inventory.with_role(Role.NFS)
+    return nodes[0] if nodes else None
+
+
+def nfs_server_address(cfg: PlatformConfig) -> str:
+    """Address clients mount from; the rules guarantee one exists once the config is loaded."""
+    node = nfs_server_node(cfg)
+    if node is not None:
+        return str(node.address)
+    return cfg.nfs.server or ""
+
+
+def csi_controller_replicas(cfg: PlatformConfig) -> int:
+    if cfg.nfs.csi_controller_replicas is not None:
+        return cfg.nfs.csi_controller_replicas
+    if cfg.builds_cluster and len(cfg.inventory.kubernetes_nodes) < 2:
+        return 1
+    return 2
+
+
+def nfs_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    nfs = cfg.nfs
+    if nfs.mode == "managed":
+        if not cfg.builds_cluster:
+            yield ConfigIssue("nfs.mode", "an existing cluster has no SSH access to set up a server: use mode external")
+        elif not cfg.inventory.with_role(Role.NFS):
+            yield ConfigIssue("nfs.mode", "managed NFS needs an inventory node with the nfs role (or use mode external)")
+        if nfs.server is not None:
+            yield ConfigIssue("nfs.server", "only for mode external (managed mode serves from the nfs node)")
+    elif nfs.server is None:
+        yield ConfigIssue("nfs.server", "mode external needs the NAS address or DNS name")
+    elif cfg.inventory.with_role(Role.NFS) and cfg.builds_cluster:
+        yield ConfigIssue("nfs.mode", "a node has the nfs role but nfs.mode is external: drop the role or use managed")
+    names: dict[str, int] = {}
+    paths: dict[str, int] = {}
+    for i, folder in enumerate(nfs.shared_folders):
+        if folder.name in names:
+            yield ConfigIssue(
+                f"nfs.shared_folders.{i}.name", f"duplicate folder {folder.name!r} (also shared_folders.{names[folder.name]})"
+            )
+        names.setdefault(folder.name, i)
+        for other, j in paths.items():
+            if (
+                folder.mount_path == other
+                or folder.mount_path.startswith(f"{other}/")
+                or other.startswith(f"{folder.mount_path}/")
+            ):
+                yield ConfigIssue(f"nfs.shared_folders.{i}.mount_path", f"overlaps the mount path of shared_folders.{j}")
+        paths.setdefault(folder.mount_path, i)
+    replicas = nfs.csi_controller_replicas
+    kube_nodes = len(cfg.inventory.kubernetes_nodes)
+    if replicas is not None and cfg.builds_cluster and replicas > kube_nodes:
+        yield ConfigIssue(
+            "nfs.csi_controller_replicas",
+            f"{replicas} replicas on {kube_nodes} node(s): the controller uses the host network, one per node",
+        )
+
+
+NFS_CHECKS = [nfs_issues]

@@ -1,0 +1,132 @@
+"""Publication of the stack contract (the `platform` output) to S3-compatible storage and/or SSM.
+
+Only the contract is published: it holds no secrets. Credentials come from the standard AWS chain
+of the machine running `pulumi up` (environment, profile, instance role) unless
+`credentials: stack-secrets` names the two secret config keys below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator, model_validator
+
+from config.base import StrictModel
+from config.errors import ConfigIssue
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+
+ACCESS_KEY_SECRET = "publish_aws_access_key_id"
+SECRET_KEY_SECRET = "publish_aws_secret_access_key"
+# S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase, digits, dots, hyphens.
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+REGION_PATTERN = r"^[a-z0-9-]{2,32}$"
+SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/{}]+$")
+
+
+def _check_endpoint(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL like https://rgw.example.org")
+    return url.rstrip("/")
+
+
+class S3Target(StrictModel):
+    """An object in AWS S3 or an S3-compatible store (MinIO, Ceph RGW)."""
+
+    bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)]
+    """Existing bucket to write to (the program never creates or deletes buckets)."""
+    key: Annotated[str, Field(min_length=1, max_length=1024)] = "jupyterhub-platform/{stack}/platform.json"
+    """Object key; `{stack}` is replaced by the stack name."""
+    endpoint_url: str | None = None
+    """Endpoint of an S3-compatible store, e.g. `https://minio.example.org:9000`; empty for AWS S3."""
+    region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
+    """Region (MinIO and RGW accept any value; `us-east-1` is their usual default)."""
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    """`path` puts the bucket in the URL path (what MinIO and RGW usually need); `auto` uses path style
+    with an endpoint_url and virtual-hosted style on AWS."""
+    verify_tls: bool = True
+    """Verify the endpoint's TLS certificate. Turn off only for a lab store with a self-signed certificate."""
+    ca_bundle: str | None = None
+    """Path (on the machine running Pulumi) of a CA bundle for an internal certificate authority."""
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, url: str | None) -> str | None:
+        return _check_endpoint(url)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, key: str) -> str:
+        if key.startswith("/") or "//" in key:
+            raise ValueError(f"{key!r}: an object key must not start with '/' or contain '//'")
+        return key
+
+
+class SsmTarget(StrictModel):
+    """A String parameter in AWS Systems Manager Parameter Store."""
+
+    parameter_name: Annotated[str, Field(max_length=1011)] = "/jupyterhub-platform/{stack}/platform"
+    """Hierarchical parameter name; `{stack}` is replaced by the stack name."""
+    region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
+    """AWS region of the parameter."""
+    endpoint_url: str | None = None
+    """Endpoint override (a VPC endpoint or a test server); empty for the regional AWS endpoint."""
+    tier: Literal["Standard", "Advanced"] = "Standard"
+    """`Standard` holds up to 4 KB (free), `Advanced` up to 8 KB (charged); a larger contract is refused."""
+
+    @field_validator("parameter_name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not SSM_NAME.match(name) or name.lower().startswith(("/aws", "/ssm")):
+            raise ValueError(f"{name!r}: use a path like /team/platform of letters, digits and _.-/ (not /aws or /ssm)")
+        return name
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, url: str | None) -> str | None:
+        return _check_endpoint(url)
+
+
+class PublishConfig(StrictModel):
+    """Where `pulumi up` publishes the contract; `pulumi destroy` removes what it published."""
+
+    s3: S3Target | None = None
+    """Publish as a JSON object to this bucket."""
+    ssm: SsmTarget | None = None
+    """Publish as a String parameter."""
+    credentials: Literal["environment", "stack-secrets"] = "environment"
+    """`environment`: the standard AWS chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE, instance role).
+    `stack-secrets`: the secrets `publish_aws_access_key_id` and `publish_aws_secret_access_key`."""
+    connect_timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 5
+    """Connect timeout of each request, so an unreachable endpoint fails fast."""
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    """Attempts per request (retries on throttling and transient network errors)."""
+
+    @model_validator(mode="after")
+    def _has_target(self) -> PublishConfig:
+        if self.s3 is None and self.ssm is None:
+            raise ValueError("name at least one target: publish.s3 and/or publish.ssm (or remove the section)")
+        return self
+
+
+def publish_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """Cross-section rules (the per-field ones live on the models)."""
+    pub = cfg.publish
+    if pub is None:
+        return
+    if pub.s3 is not None and pub.s3.ca_bundle and not pub.s3.verify_tls:
+        yield ConfigIssue("publish.s3.ca_bundle", "a CA bundle is pointless with verify_tls: false; drop one of them")
+
+
+def publish_secrets(cfg: PlatformConfig) -> Iterator[tuple[str, str]]:
+    """(key, purpose) of the secrets `credentials: stack-secrets` requires: always both together."""
+    if cfg.publish is not None and cfg.publish.credentials == "stack-secrets":
+        yield ACCESS_KEY_SECRET, "the access key id used to publish the platform contract"
+        yield SECRET_KEY_SECRET, "the secret access key used to publish the platform contract"

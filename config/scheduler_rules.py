@@ -1,0 +1,298 @@
+"""Rules for the YuniKorn queue tree: what YuniKorn itself would refuse, and what the machines cannot give.
+
+Each rule yields `ConfigIssue`s located at the queue field at fault, e.g.
+`scheduler.queues.0.queues.1.guaranteed.vcore`. YuniKorn refuses a whole `queues.yaml` for one
+bad queue (and keeps the old one), so catching these before deployment matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from config.errors import ConfigIssue
+from config.inventory import Node, Role
+from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+
+ROOT = "scheduler.queues.0"
+
+
+@dataclass
+class Visit:
+    """One queue of the tree with where it sits in the config and in YuniKorn."""
+
+    queue: QueueConfig
+    path: str
+    """Dotted config path, e.g. `scheduler.queues.0.queues.1`."""
+    queue_path: str
+    """YuniKorn path, e.g. `root.students`."""
+    parent: Visit | None
+    effective_max: dict[str, int] = field(default_factory=dict)
+    """The queue's max capped by every ancestor's (how YuniKorn applies it)."""
+
+    @property
+    def granted(self) -> bool:
+        """Someone may submit here: this queue or an ancestor grants anyone."""
+        acl = self.queue.submit_acl
+        return bool(acl and acl.grants_anyone()) or bool(self.parent and self.parent.granted)
+
+
+def amounts(resources: Resources | None) -> dict[str, int]:
+    return resources.amounts() if resources is not None else {}
+
+
+def walk(scheduler: SchedulerConfig) -> list[Visit]:
+    """Every queue, parents before children."""
+    out: list[Visit] = []
+
+    def visit(queue: QueueConfig, path: str, parent: Visit | None) -> None:
+        effective = dict(parent.effective_max) if parent else {}
+        for key, value in amounts(queue.max).items():
+            effective[key] = min(value, effective.get(key, value))
+        queue_path = f"{parent.queue_path}.{queue.name}" if parent else queue.name
+        node = Visit(queue, path, queue_path, parent, effective)
+        out.append(node)
+        for i, child in enumerate(queue.queues):
+            visit(child, f"{path}.queues.{i}", node)
+
+    for i, top in enumerate(scheduler.queues):
+        visit(top, f"scheduler.queues.{i}", None)
+    return out
+
+
+def _show(key: str, value: int) -> str:
+    if key == "vcore":
+        return f"{value / 1000:g} cores"
+    if key == "memory":
+        return f"{value / 2**30:.1f}Gi"
+    return str(value)
+
+
+def tree_shape(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    s = cfg.scheduler
+    if len(s.queues) != 1:
+        yield ConfigIssue("scheduler.queues", "give exactly one top-level queue, `root`, with the notebook queues below it")
+    if s.queues[0].name != "root":
+        yield ConfigIssue(f"{ROOT}.name", "the top-level queue must be named `root`")
+    if s.queues[0].is_leaf:
+        yield ConfigIssue(f"{ROOT}.queues", "root needs child queues: notebooks can only run in leaf queues below root")
+    if any(q.name == s.fallback_queue.name for q in s.queues[0].queues):
+        yield ConfigIssue("scheduler.fallback_queue.name", f"root already has a child named {s.fallback_queue.name!r}")
+    for v in walk(s):
+        seen: dict[str, int] = {}
+        for i, child in enumerate(v.queue.queues):
+            if child.name in seen:
+                yield ConfigIssue(
+                    f"{v.path}.queues.{i}.name", f"duplicate queue name {child.name!r} (also queues.{seen[child.name]})"
+                )
+            seen.setdefault(child.name, i)
+        if len(v.queue_path) > LABEL_VALUE_MAX:
+            yield ConfigIssue(
+                f"{v.path}.name",
+                f"the queue path {v.queue_path!r} is longer than {LABEL_VALUE_MAX} characters and cannot be a pod label",
+            )
+        if v.queue.preemption_delay_seconds is not None and not v.queue.is_leaf:
+            yield ConfigIssue(f"{v.path}.preemption_delay_seconds", "YuniKorn accepts a preemption delay on leaf queues only")
+        yield from _limit_lists(v)
+
+
+def _limit_lists(v: Visit) -> Iterator[ConfigIssue]:
+    """YuniKorn's checks across one queue's limits: each name once, `*` last, no lone `*` group."""
+    users: set[str] = set()
+    groups: set[str] = set()
+    for i, limit in enumerate(v.queue.user_limits):
+        at = f"{v.path}.user_limits.{i}"
+        for kind, names, seen in (("users", limit.users, users), ("groups", limit.groups, groups)):
+            for name in names:
+                if name in seen:
+                    yield ConfigIssue(f"{at}.{kind}", f"{name!r} already has a limit in this queue")
+                elif "*" in seen:
+                    yield ConfigIssue(f"{at}.{kind}", "the `*` limit must come after every named one")
+                seen.add(name)
+        if v.queue.max_applications is not None and limit.max_servers > v.queue.max_applications:
+            yield ConfigIssue(
+                f"{at}.max_servers", f"{limit.max_servers} is above the queue's max_applications {v.queue.max_applications}"
+            )
+        for key, value in amounts(limit.max_resources).items():
+            cap = v.effective_max.get(key)
+            if cap is not None and value > cap:
+                yield ConfigIssue(f"{at}.max_resources.{key}", f"{_show(key, value)} is above the queue's max {_show(key, cap)}")
+    if "*" in groups and len(groups) == 1:
+        index = next(i for i, lim in enumerate(v.queue.user_limits) if "*" in lim.groups)
+        yield ConfigIssue(
+            f"{v.path}.user_limits.{index}.groups",
+            "a `*` group limit needs a limit for at least one named group in the same queue (else it is the queue max)",
+        )
+
+
+def root_and_acls(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    root = cfg.scheduler.queues[0]
+    for part in ("guaranteed", "max"):
+        if getattr(root, part) is not None:
+            yield ConfigIssue(f"{ROOT}.{part}", "root takes no resources: its max is the whole cluster; set them on its children")
+    for v in walk(cfg.scheduler):
+        acl = v.queue.submit_acl
+        if acl is not None and acl.everyone and not v.queue.is_leaf:
+            where = "root opens every queue" if v.parent is None else f"{v.queue_path} opens every queue below it"
+            yield ConfigIssue(
+                f"{v.path}.submit_acl",
+                f"`everyone` on {where} (ACLs are checked leaf to root and the first grant wins): grant at leaves",
+            )
+        if v.queue.is_leaf and v.parent is not None and not v.granted:
+            yield ConfigIssue(f"{v.path}.submit_acl", f"nobody may start servers in {v.queue_path}: grant users or groups")
+
+
+def resources(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    s = cfg.scheduler
+    fallback = s.fallback_queue
+    for key, value in amounts(fallback.guaranteed).items():
+        cap = amounts(fallback.max).get(key)
+        if cap is not None and value > cap:
+            yield ConfigIssue(
+                f"scheduler.fallback_queue.guaranteed.{key}", f"{_show(key, value)} is above its max {_show(key, cap)}"
+            )
+    for v in walk(s):
+        own_max = amounts(v.queue.max)
+        for key, value in amounts(v.queue.guaranteed).items():
+            if key in own_max and value > own_max[key]:
+                yield ConfigIssue(
+                    f"{v.path}.guaranteed.{key}", f"{_show(key, value)} is above the queue's own max {_show(key, own_max[key])}"
+                )
+        parent_max = v.parent.effective_max if v.parent else {}
+        for key, value in own_max.items():
+            if key in parent_max and value > parent_max[key]:
+                yield ConfigIssue(
+                    f"{v.path}.max.{key}", f"{_show(key, value)} is above the parent's max {_show(key, parent_max[key])}"
+                )
+        yield from _children_guarantees(v)
+        yield from _max_applications(v)
+    yield from _inherited_limits(s)
+
+
+def _children_guarantees(v: Visit) -> Iterator[ConfigIssue]:
+    totals: dict[str, int] = {}
+    for child in v.queue.queues:
+        for key, value in amounts(child.guaranteed).items():
+            totals[key] = totals.get(key, 0) + value
+    own_guaranteed = amounts(v.queue.guaranteed)
+    for key, total in sorted(totals.items()):
+        if key in v.effective_max and total > v.effective_max[key]:
+            yield ConfigIssue(
+                f"{v.path}.max.{key}",
+                f"the children's guarantees add up to {_show(key, total)}, "
+                f"above this queue's max {_show(key, v.effective_max[key])}",
+            )
+        if key in own_guaranteed and total > own_guaranteed[key]:
+            yield ConfigIssue(
+                f"{v.path}.guaranteed.{key}",
+                f"the children's guarantees add up to {_show(key, total)}, above this queue's guarantee "
+                f"{_show(key, own_guaranteed[key])}",
+            )
+
+
+def _max_applications(v: Visit) -> Iterator[ConfigIssue]:
+    cap = v.queue.max_applications
+    if cap is None:
+        return
+    for i, child in enumerate(v.queue.queues):
+        if child.max_applications is None or child.max_applications > cap:
+            yield ConfigIssue(
+                f"{v.path}.queues.{i}.max_applications",
+                f"the parent allows {cap} servers: YuniKorn requires every child to set max_applications <= {cap}",
+            )
+
+
+def _inherited_limits(s: SchedulerConfig) -> Iterator[ConfigIssue]:
+    """A user's (or group's) limit in a child may not exceed the one set higher up the tree."""
+    inherited: dict[str, dict[tuple[str, str], tuple[int, dict[str, int]]]] = {}
+    for v in walk(s):
+        mine = dict(inherited.get(v.parent.queue_path, {})) if v.parent else {}
+        for i, limit in enumerate(v.queue.user_limits):
+            names = [("user", n) for n in limit.users] + [("group", n) for n in limit.groups]
+            here = amounts(limit.max_resources)
+            for name in names:
+                if name in mine and v.parent is not None:
+                    servers, res = mine[name]
+                    if limit.max_servers > servers:
+                        yield ConfigIssue(
+                            f"{v.path}.user_limits.{i}.max_servers",
+                            f"{name[0]} {name[1]!r} may run only {servers} servers higher up the tree",
+                        )
+                    for key, value in here.items():
+                        if key in res and value > res[key]:
+                            yield ConfigIssue(
+                                f"{v.path}.user_limits.{i}.max_resources.{key}",
+                                f"{name[0]} {name[1]!r} is limited to {_show(key, res[key])} higher up the tree",
+                            )
+                mine[name] = (limit.max_servers, here)
+        inherited[v.queue_path] = mine
+
+
+def _running_totals(cfg: PlatformConfig) -> Iterator[tuple[str, str, int]]:
+    """(config path, resource, running total) over the fallback queue then root's children."""
+    totals: dict[str, int] = {}
+    tops = [("scheduler.fallback_queue", cfg.scheduler.fallback_queue.guaranteed)]
+    tops += [(f"{ROOT}.queues.{i}", q.guaranteed) for i, q in enumerate(cfg.scheduler.queues[0].queues)]
+    for path, guaranteed in tops:
+        for key, value in amounts(guaranteed).items():
+            totals[key] = totals.get(key, 0) + value
+            yield path, key, totals[key]
+
+
+def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    from config.gpu import gpu_seats
+
+    seats = gpu_seats(cfg)
+    if seats == 0:
+        for v in walk(cfg.scheduler):
+            for part in ("guaranteed", "max"):
+                if amounts(getattr(v.queue, part)).get("gpu", 0) > 0:
+                    yield ConfigIssue(
+                        f"{v.path}.{part}.gpu", f"{v.queue_path} has GPUs but no inventory node has any (gpu seats: 0)"
+                    )
+        return
+    reported = False
+    for path, key, total in _running_totals(cfg):
+        if key == "gpu" and total > seats and not reported:
+            reported = True
+            yield ConfigIssue(f"{path}.guaranteed.gpu", f"GPU guarantees reach {total} here, but the pool has {seats} seats")
+
+
+def _reserve(s: SchedulerConfig, node: Node) -> dict[str, int]:
+    out = amounts(s.node_reserve)
+    if node.has(Role.CONTROL_PLANE):
+        for key, value in amounts(s.control_plane_reserve).items():
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+def inventory_capacity(cfg: PlatformConfig) -> dict[str, int]:
+    """Schedulable vcore (millicores) and memory (bytes) of the workers after reserves; a resource is
+    absent when any worker does not state it (then its guarantees are not checked)."""
+    workers = cfg.inventory.schedulable_nodes
+    capacity: dict[str, int] = {}
+    if workers and all(n.cpus is not None for n in workers):
+        capacity["vcore"] = sum((n.cpus or 0) * 1000 - _reserve(cfg.scheduler, n).get("vcore", 0) for n in workers)
+    if workers and all(n.memory_gib is not None for n in workers):
+        capacity["memory"] = sum((n.memory_gib or 0) * 2**30 - _reserve(cfg.scheduler, n).get("memory", 0) for n in workers)
+    return capacity
+
+
+def node_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    capacity = inventory_capacity(cfg)
+    reported: set[str] = set()
+    for path, key, total in _running_totals(cfg):
+        if key in capacity and total > capacity[key] and key not in reported:
+            reported.add(key)
+            yield ConfigIssue(
+                f"{path}.guaranteed.{key}",
+                f"{key} guarantees reach {_show(key, total)} here, but the workers provide {_show(key, capacity[key])} "
+                "after scheduler.node_reserve",
+            )
+
+
+SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity]
