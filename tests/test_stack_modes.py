@@ -11,8 +11,8 @@ import pulumi
 import pytest
 import yaml
 
-from config.pulumi_source import PROJECT
 from config.loader import load_platform
+from config.pulumi_source import PROJECT
 from config.secrets import required_secrets
 from tests.helpers import ROOT, run_stack, stack_raw
 from tools import mockrun

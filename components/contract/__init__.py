@@ -1,0 +1,1 @@
+"""The stack contract: the `platform` output document, its JSON Schema, and its publication."""
