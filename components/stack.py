@@ -19,6 +19,7 @@ from components.gpu_pool.component import GpuNodePool, gpu_node_extras, gpu_pool
 from components.haproxy_lb.component import HaproxyLb
 from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
+from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
@@ -112,6 +113,11 @@ def _hubs(
 ) -> None:
     """Each hub after storage (its claims), the scheduler and the GPU pool; plus the capacity report."""
     hubs = {}
+    # kubeadm mode: each SQLite hub database gets a local volume on its node (directory made over SSH).
+    joined = cluster.cluster.joined if cluster.cluster is not None else {}
+    databases = hub_database_volumes(
+        cfg, access=cluster.access, joined=joined, provider=cluster.provider, depends_on=cluster.ready
+    )
     for hub in cfg.hubs:
         release = JupyterHubRelease(
             f"hub-{hub.name}",
@@ -121,6 +127,7 @@ def _hubs(
             secrets=secrets,
             provider=cluster.provider,
             depends_on=[*cluster.ready, *after],
+            database=databases.get(hub.name, []),
         )
         hubs[hub.name] = release.summary()
     outputs["hubs"] = hubs

@@ -13,6 +13,7 @@ from config.base import StrictModel
 from config.errors import ConfigIssue
 from config.gpu import gpu_request_problem, gpu_seats
 from config.hub_auth import OAUTH_TYPES, HubAuth, LdapAuth
+from config.hub_database import HUB_DATABASE_CHECKS, HubDatabase
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -106,20 +107,6 @@ class HubNetwork(StrictModel):
     """Exam mode: servers reach only the hub and proxy (and cluster DNS, to find the hub)."""
 
 
-class HubDatabase(StrictModel):
-    """Where the hub keeps its own database. Never on NFS: SQLite locking is broken there."""
-
-    type: Literal["sqlite-pvc", "postgres"] = "sqlite-pvc"
-    """`sqlite-pvc` on a local/block StorageClass, or an external PostgreSQL (survives node loss)."""
-    storage_class: Annotated[str, Field(min_length=1)] = "local-path"
-    """StorageClass of the hub's SQLite volume (sqlite-pvc); must be local or block storage, not NFS."""
-    size_gib: Annotated[int, Field(ge=1)] = 1
-    """Size of that volume."""
-    url: str | None = None
-    """SQLAlchemy URL without the password, e.g. `postgresql+psycopg2://jhub@db.example.org:5432/teaching`;
-    the password is the secret `hub_<name>_db_password`."""
-
-
 class HubConfig(StrictModel):
     """One JupyterHub: its namespace, login, profiles, storage, culling, HTTPS and network rules."""
 
@@ -156,7 +143,7 @@ class HubConfig(StrictModel):
     network: HubNetwork = HubNetwork()
     """What user servers may reach."""
     database: HubDatabase = HubDatabase()
-    """The hub's own database."""
+    """The hub's own database: by default SQLite on a local volume of one worker (`database.node`)."""
     service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
     """Service of the proxy: `LoadBalancer` (MetalLB or a cloud LB), `NodePort` (an external load balancer
     forwards to the nodes) or `ClusterIP` (an ingress in front)."""
@@ -217,20 +204,12 @@ def _auth(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             yield ConfigIssue(f"hubs.{i}.auth.lookup_dn_search_user", "lookup_dn needs a search (bind) user")
 
 
-def _https_and_db(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+def _https(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     for i, hub in enumerate(cfg.hubs):
         if hub.https.mode in ("letsencrypt", "secret") and not hub.host:
             yield ConfigIssue(f"hubs.{i}.host", f"https.mode {hub.https.mode} needs the hub's host name")
         if hub.https.mode == "letsencrypt" and not hub.https.contact_email:
             yield ConfigIssue(f"hubs.{i}.https.contact_email", "Let's Encrypt needs a contact e-mail")
-        db = hub.database
-        if db.type == "postgres" and not db.url:
-            yield ConfigIssue(f"hubs.{i}.database.url", "database.type postgres needs the database URL")
-        if db.url and "@" in db.url and ":" in db.url.split("//", 1)[-1].split("@", 1)[0]:
-            yield ConfigIssue(f"hubs.{i}.database.url", "put the password in the secret, not in the URL")
-        nfs_class = getattr(getattr(cfg, "nfs", None), "storage_class_name", None)
-        if db.type == "sqlite-pvc" and ("nfs" in db.storage_class.lower() or db.storage_class == nfs_class):
-            yield ConfigIssue(f"hubs.{i}.database.storage_class", "the hub's SQLite database must not live on NFS")
 
 
 def _queues_and_gpus(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
@@ -286,7 +265,7 @@ def _fits_a_node(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                 )
 
 
-HUB_CHECKS = [_unique, _auth, _https_and_db, _queues_and_gpus, _fits_a_node]
+HUB_CHECKS = [_unique, _auth, _https, *HUB_DATABASE_CHECKS, _queues_and_gpus, _fits_a_node]
 
 
 def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from config.errors import ConfigError, ConfigIssue
 from config.platform import PlatformConfig, check_platform
-from config.secrets import known_secret_keys, required_secrets
+from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
 
 _MESSAGES = {
     "extra_forbidden": "unknown key (check the spelling)",
@@ -36,12 +36,17 @@ def _issues_from(error: ValidationError) -> list[ConfigIssue]:
 
 
 def load_platform(
-    raw: Mapping[str, Any], secret_keys: Collection[str], *, missing_secrets_ok: bool = False
+    raw: Mapping[str, Any],
+    secret_keys: Collection[str],
+    *,
+    missing_secrets_ok: bool = False,
+    secret_values: Mapping[str, str] | None = None,
 ) -> PlatformConfig:
     """Validate `raw` (config keys without the project prefix) and check required secrets.
 
     `secret_keys` names the secret config keys that have a value; `missing_secrets_ok` is for
-    the offline render, which needs no secrets. Raises `ConfigError` with every problem.
+    the offline render, which needs no secrets. `secret_values`, where known, are checked by
+    `SECRET_VALUE_RULES`. Raises `ConfigError` with every problem.
     """
     plain_keys = {k for k in raw if k not in secret_keys}
     issues: list[ConfigIssue] = []
@@ -62,6 +67,11 @@ def load_platform(
     for req in required_secrets(cfg):
         if req.key not in secret_keys and not missing_secrets_ok:
             issues.append(ConfigIssue(req.key, f"missing secret ({req.purpose}); set it with: {req.example}"))
+    for key, value in (secret_values or {}).items():
+        rule = SECRET_VALUE_RULES.get(key)
+        problem = rule(value) if rule is not None else None
+        if problem:
+            issues.append(ConfigIssue(key, problem))
     if issues:
         raise ConfigError(issues)
     return cfg

@@ -64,7 +64,7 @@ def load_from_pulumi(project: str = PROJECT) -> tuple[PlatformConfig, StackSecre
     """Load and validate the stack's config; on bad config log every problem and stop the run."""
     plain, secret = read_raw_config(project)
     try:
-        cfg = load_platform({**plain, **secret}, secret_keys=set(secret))
+        cfg = load_platform({**plain, **secret}, secret_keys=set(secret), secret_values=secret)
     except ConfigError as err:
         for line in err.lines():
             pulumi.log.error(line)

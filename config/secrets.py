@@ -82,3 +82,15 @@ def known_secret_keys() -> set[str]:
     """Every secret key name any rule can ask for, so a typo in one is reported."""
     names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig"})
     return names
+
+
+def _vrrp_password(value: str) -> str | None:
+    # VRRP PASS authentication carries at most 8 characters; keepalived silently truncates longer ones.
+    if not re.fullmatch(r"[A-Za-z0-9._:+=@%/-]{1,8}", value):
+        return "must be 1 to 8 characters from A-Z a-z 0-9 . _ : + = @ % / - (VRRP PASS authentication)"
+    return None
+
+
+# Checks on secret values, run where the values exist (`pulumi up`/`preview`), never in the render.
+# A rule returns a message that never repeats the value.
+SECRET_VALUE_RULES: dict[str, Callable[[str], str | None]] = {"keepalived_auth_pass": _vrrp_password}

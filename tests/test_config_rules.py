@@ -195,3 +195,16 @@ def test_required_host_keys() -> None:
     raw = dev()
     raw["ssh"]["require_host_keys"] = True
     assert "error: inventory.nodes.0.ssh.host_key: ssh.require_host_keys is set: pin this node's host key" in errors(raw)
+
+
+@pytest.mark.parametrize("value", ["", "123456789", "pass word"])
+def test_keepalived_password_is_checked_without_echoing_it(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_platform(prod(), SECRETS, secret_values={"keepalived_auth_pass": value})
+    lines = caught.value.lines()
+    assert len(lines) == 1 and lines[0].startswith("error: keepalived_auth_pass: must be 1 to 8 characters")
+    assert value not in lines[0] or value == ""
+
+
+def test_a_good_keepalived_password_passes() -> None:
+    load_platform(prod(), SECRETS, secret_values={"keepalived_auth_pass": "a1b2c3d4"})

@@ -116,7 +116,7 @@ def test_homes_on_nfs_subpath_shared_read_only_and_sqlite_off_nfs() -> None:
     dumped = json.dumps(files)
     assert ":memory:" in dumped and "/tmp/jupyter_file_id.db" in dumped and "/tmp/jupyter_ystore.db" in dumped
     assert values["hub"]["db"]["type"] == "sqlite-pvc"
-    assert values["hub"]["db"]["pvc"]["storageClassName"] == "local-path"
+    assert values["hub"]["db"]["pvc"]["storageClassName"] == "hub-db-local"  # the platform's local volume
 
 
 def test_postgres_database_has_no_password_in_values() -> None:

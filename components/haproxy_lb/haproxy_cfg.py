@@ -98,7 +98,7 @@ backend {BACKEND_NAME}
     http-check connect ssl
     http-check send meth GET uri {HEALTH_PATH}
     http-check expect status 200
-    # No `on-marked-down shutdown-sessions`: it also kills a request that is between connect
+    # No "on-marked-down shutdown-sessions": it also kills a request that is between connect
     # retries at the moment its server is marked down (seen in the live failover test).
     default-server inter {settings.health_check_interval_ms}ms fall {FALL} rise {RISE}
 {servers}

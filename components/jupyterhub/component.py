@@ -77,8 +77,10 @@ class JupyterHubRelease(pulumi.ComponentResource):
         secrets: StackSecrets,
         provider: k8s.Provider,
         depends_on: Sequence[pulumi.Resource] = (),
+        database: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`database`: what the Release waits for besides `depends_on` (the hub DB's local volume)."""
         super().__init__(TYPE, name, None, opts)
         ns = hub.k8s_namespace
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -111,7 +113,7 @@ class JupyterHubRelease(pulumi.ComponentResource):
             string_data=secret_string_data(hub, secrets, generated),
             opts=after_namespace,
         )
-        prerequisites: list[pulumi.Resource] = [namespace, platform_secret, *claims.resources, *depends_on]
+        prerequisites: list[pulumi.Resource] = [namespace, platform_secret, *claims.resources, *depends_on, *database]
         if hub.https.mode == "secret":
             tls = k8s.core.v1.Secret(
                 f"{name}-tls",

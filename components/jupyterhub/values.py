@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.jupyterhub.auth import auth_values
+from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list
 from config.hubs import HubConfig
@@ -119,16 +120,6 @@ def _proxy_service(hub: HubConfig) -> dict[str, Any]:
     return service
 
 
-def _database(hub: HubConfig) -> dict[str, Any]:
-    db = hub.database
-    if db.type == "postgres":
-        return {"type": "postgres", "url": db.url}
-    return {
-        "type": "sqlite-pvc",
-        "pvc": {"storageClassName": db.storage_class, "storage": f"{db.size_gib}Gi", "accessModes": ["ReadWriteOnce"]},
-    }
-
-
 def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> dict[str, Any]:
     """Values for the hub's release (merged by Helm over the chart's defaults)."""
     auth = auth_values(hub)
@@ -149,7 +140,7 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
         "concurrentSpawnLimit": hub.concurrent_spawn_limit,
         "allowNamedServers": hub.allow_named_servers,
         "namedServerLimitPerUser": hub.named_server_limit_per_user if hub.allow_named_servers else 0,
-        "db": _database(hub),
+        "db": db_values(cfg, hub),
         "config": hub_config,
         "extraEnv": {
             env: {"name": env, "valueFrom": {"secretKeyRef": {"name": PLATFORM_SECRET, "key": key}}}
