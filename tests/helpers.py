@@ -64,3 +64,21 @@ def run_stack(stack: str, stack_file: Path | None = None) -> Any:
 
     cfg, _, secret_keys = render_tool.load_for_render(stack_file or ROOT / f"Pulumi.{stack}.yaml")
     return render_tool.render_plan(stack, cfg, secret_keys)
+
+
+def check_golden(area: str, name: str, text: str) -> None:
+    """Compare `text` with tests/golden/<area>/<name>; `UPDATE_GOLDEN=1` rewrites the file instead."""
+    path = ROOT / "tests" / "golden" / area / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"missing golden file {path}: run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{area}/{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+
+
+def stack_platform(stack: str) -> Any:
+    """The validated `PlatformConfig` of a committed stack (secrets not needed)."""
+    from config.loader import load_platform
+
+    raw, secret_keys = stack_raw(stack)
+    return load_platform(raw, secret_keys, missing_secrets_ok=True)

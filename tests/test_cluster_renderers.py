@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -13,36 +12,20 @@ import yaml
 
 from components.k8s_cluster import steps
 from components.k8s_cluster.kubeadm_config import render_init_config, render_join_config
-from config.loader import load_platform
 from config.platform import PlatformConfig
-from tests.helpers import ROOT, require_tool, stack_raw
+from tests.helpers import ROOT, check_golden, require_tool, stack_platform
 
-GOLDEN = ROOT / "tests" / "golden" / "cluster"
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
-
-
-def platform(stack: str) -> PlatformConfig:
-    raw, secret_keys = stack_raw(stack)
-    return load_platform(raw, secret_keys, missing_secrets_ok=True)
 
 
 def node(cfg: PlatformConfig, name: str) -> Any:
     return next(n for n in cfg.inventory.nodes if n.name == name)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.is_file(), f"missing golden file {path}: run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
-
-
 def test_init_config_for_prod() -> None:
-    cfg = platform("prod")
+    cfg = stack_platform("prod")
     text = render_init_config(cfg, node(cfg, "cp-1"), [])
-    check_golden("prod-cp-1-kubeadm-init.yaml", text)
+    check_golden("cluster", "prod-cp-1-kubeadm-init.yaml", text)
     init, cluster, kubelet = yaml.safe_load_all(text)
     assert init["apiVersion"] == cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert cluster["controlPlaneEndpoint"] == "k8s-api.example.org:6443"
@@ -57,14 +40,14 @@ def test_init_config_for_prod() -> None:
 
 
 def test_dev_control_plane_runs_workloads_and_uses_its_own_address() -> None:
-    cfg = platform("dev")
+    cfg = stack_platform("dev")
     init, cluster, _ = yaml.safe_load_all(render_init_config(cfg, node(cfg, "dev-1"), []))
     assert cluster["controlPlaneEndpoint"] == "192.0.2.100:6443"
     assert init["nodeRegistration"]["taints"] == []
 
 
 def test_join_config_has_slots_not_secrets() -> None:
-    cfg = platform("prod")
+    cfg = stack_platform("prod")
     cp = yaml.safe_load(render_join_config(cfg, node(cfg, "cp-2"), []))
     worker = yaml.safe_load(render_join_config(cfg, node(cfg, "worker-1"), []))
     assert cp["discovery"]["bootstrapToken"] == {
@@ -81,7 +64,7 @@ def test_join_config_has_slots_not_secrets() -> None:
 
 
 def test_labels_are_applied_after_join() -> None:
-    cfg = platform("prod")
+    cfg = stack_platform("prod")
     script = steps.register(node(cfg, "cp-1"), node(cfg, "gpu-1"), {"extra/label": "x"}).text
     assert "export NODE_LABELS=" in script
     assert "node-role.kubernetes.io/worker=" in script and "extra/label=x" in script
@@ -119,7 +102,7 @@ def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_prepare_pins_and_holds_the_kubernetes_version(stack: str) -> None:
-    cfg = platform(stack)
+    cfg = stack_platform(stack)
     text = steps.prepare(cfg, cfg.inventory.control_planes[0]).text
     assert "export KUBERNETES_VERSION=1.34.2" in text and "export KUBERNETES_MINOR=1.34" in text
     assert "apt-mark hold kubeadm kubelet kubectl" in text

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +15,8 @@ from config.gpu import gpu_resource_name
 from config.loader import load_platform
 from config.platform import PlatformConfig
 from config.scheduler import SchedulerConfig, memory_bytes, millicores
-from tests.helpers import require_upstream, stack_raw
+from tests.helpers import check_golden, require_upstream, stack_raw
 
-GOLDEN = Path(__file__).parent / "golden" / "yunikorn"
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # YuniKorn's own queue-name check (all releases)
 
 
@@ -28,19 +25,10 @@ def cfg(stack: str) -> PlatformConfig:
     return load_platform(copy.deepcopy(raw), set(), missing_secrets_ok=True)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_queues_yaml_golden(stack: str) -> None:
     c = cfg(stack)
-    check_golden(f"{stack}-queues.yaml", render_queues_yaml(c.scheduler, gpu_resource_name(c)))
+    check_golden("yunikorn", f"{stack}-queues.yaml", render_queues_yaml(c.scheduler, gpu_resource_name(c)))
 
 
 def _amount(key: str, value: str) -> int:
