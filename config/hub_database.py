@@ -41,9 +41,9 @@ class HubDatabase(StrictModel):
     `/var/lib/jupyterhub-platform/hub-db/<hub>`. Default: the first node with the `worker` role that is not
     a GPU node and has no taint the hub does not tolerate. Trade-off: the volume is pinned to that node, so
     the hub pod can only ever (re)start there; if the node is down the hub is down (running notebooks keep
-    running) and its database is only as safe as that node's disk (back it up). Set it explicitly in
-    production: the default moves when the inventory changes, and moving a hub's data is a manual copy.
-    A hub that must move between nodes uses `type: postgres`."""
+    running) and its database is only as safe as that node's disk (back it up). Pin it where the inventory
+    may change: the default follows inventory order, and Pulumi refuses to move the protected volume (moving
+    a hub's data is a manual copy). A hub that must move between nodes uses `type: postgres`."""
     size_gib: Annotated[int, Field(ge=1)] = 1
     """Size of that volume (requested by the claim; a platform local volume is not size-limited by the disk)."""
     url: str | None = None

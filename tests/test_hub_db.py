@@ -40,7 +40,7 @@ def existing(config: dict[str, Any]) -> dict[str, Any]:
 # ---- which node ----
 
 
-PROD_PLACEMENT = {"teaching": "worker-1", "exam": "worker-2", "grading": "worker-1"}
+PROD_PLACEMENT = {"teaching": "worker-1", "exam": "worker-1", "grading": "worker-1"}  # the default: first CPU worker
 
 
 @pytest.mark.parametrize(("stack", "nodes"), [("dev", {"dev": "dev-1"}), ("prod", PROD_PLACEMENT)])

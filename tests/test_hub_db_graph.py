@@ -22,7 +22,7 @@ COMMAND = "command:remote:Command"
 PV = "kubernetes:core/v1:PersistentVolume"
 SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-PROD_NODES = {"teaching": ("worker-1", "192.0.2.31"), "exam": ("worker-2", "192.0.2.32"), "grading": ("worker-1", "192.0.2.31")}
+PROD_NODES = {hub: ("worker-1", "192.0.2.31") for hub in ("teaching", "exam", "grading")}  # default: first CPU worker
 
 
 class Stack:
@@ -128,6 +128,24 @@ def test_dev_hub_database_on_dev_1_after_the_first_control_plane() -> None:
     assert dev.waits_for(step, dev.one("dev-1-kubeadm-init", COMMAND))
     assert dev.waits_for(dev.one("hub-dev", RELEASE), dev.one("hub-db-dev", PV))
     assert dev.one("hub-db-dev", PV).protect
+
+
+def test_a_pinned_node_gets_the_step_and_the_volume(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    hubs = raw["config"]["jupyterhub-platform:hubs"]
+    exam = next(h for h in hubs if h["name"] == "exam")
+    exam["database"] = {"node": "worker-2", "size_gib": 3}
+    path = tmp_path / "Pulumi.pinned.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    pinned = _run("pinned", path)
+    step = pinned.one("worker-2-hub-db-dir-exam", COMMAND)
+    assert step.inputs["connection"]["host"] == "192.0.2.32"
+    assert pinned.waits_for(step, pinned.one("worker-2-kubeadm-join", COMMAND))
+    assert not pinned.waits_for(step, pinned.one("worker-1-kubeadm-join", COMMAND))
+    spec = pinned.one("hub-db-exam", PV).inputs["spec"]
+    assert spec["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"] == ["worker-2"]
+    assert spec["capacity"] == {"storage": "3Gi"}
+    assert pinned.one("hub-exam", RELEASE).inputs["values"]["hub"]["db"]["pvc"]["storage"] == "3Gi"
 
 
 def test_existing_mode_creates_no_volume_and_uses_the_named_class(tmp_path: Path) -> None:
