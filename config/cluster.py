@@ -13,12 +13,15 @@ from config.base import StrictModel
 # Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
 SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
 VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# A DNS name (RFC 1123 labels) or an IPv4 address: what a certificate SAN and kubeconfig accept.
+HOST_PATTERN = r"^(([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$"
+HostName = Annotated[str, Field(pattern=HOST_PATTERN, max_length=253)]
 
 
 class ApiEndpoint(StrictModel):
     """Where clients reach the API server: baked into every certificate and kubeconfig."""
 
-    host: str | None = None
+    host: HostName | None = None
     """DNS name of the endpoint (recommended, must resolve to the VIP). Defaults to the VIP,
     the single load balancer, or the single control plane."""
     port: Annotated[int, Field(ge=1, le=65535)] = 6443
@@ -43,7 +46,7 @@ class ClusterConfig(StrictModel):
     """Port each API server binds on its control plane."""
     endpoint: ApiEndpoint = ApiEndpoint()
     """The API endpoint behind the load balancer."""
-    extra_cert_sans: list[str] = []
+    extra_cert_sans: list[HostName] = []
     """Extra names or addresses for the API server certificate."""
     calico_version: str = "v3.30.3"
     """tigera-operator chart version (Calico), which enforces NetworkPolicy."""
@@ -70,6 +73,22 @@ class ClusterConfig(StrictModel):
                 f"Kubernetes {version} is not supported; use {' or '.join(SUPPORTED_KUBERNETES_MINORS)}.x"
             )
         return version.removeprefix("v")
+
+    @field_validator("pod_cidr")
+    @classmethod
+    def _pod_cidr_holds_node_ranges(cls, net: IPv4Network) -> IPv4Network:
+        # Each node gets a /24 out of it (kube-controller-manager's default node CIDR mask).
+        if net.prefixlen > 24:
+            raise ValueError(f"{net} is smaller than one node's /24 pod range: use /24 or larger (e.g. /16)")
+        return net
+
+    @field_validator("service_cidr")
+    @classmethod
+    def _service_cidr_size(cls, net: IPv4Network) -> IPv4Network:
+        # The API server refuses IPv4 service ranges larger than /12.
+        if net.prefixlen < 12:
+            raise ValueError(f"{net} is larger than the API server allows for services: use /12 or smaller")
+        return net
 
     @property
     def kubernetes_minor(self) -> str:

@@ -51,6 +51,13 @@ class Taint(StrictModel):
             raise ValueError(f"{key!r} is not a valid taint key")
         return key
 
+    @field_validator("value")
+    @classmethod
+    def _value_is_label_value(cls, value: str) -> str:
+        if not LABEL_VALUE_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a valid taint value (up to 63 of A-Z a-z 0-9 - _ .)")
+        return value
+
 
 class NodeSsh(StrictModel):
     """Per-node SSH settings that override the stack-wide `ssh` section."""

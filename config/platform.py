@@ -135,18 +135,18 @@ def _networks(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     pods, services = cfg.cluster.pod_cidr, cfg.cluster.service_cidr
     if pods.overlaps(services):
         yield ConfigIssue("cluster.pod_cidr", f"{pods} overlaps cluster.service_cidr {services}")
+    # Node addresses and the VIP must lie in node_network (checked below), so no overlap with it
+    # means none of them falls in a pod or service range either.
     for field, net in (("pod_cidr", pods), ("service_cidr", services)):
-        for i, node in enumerate(cfg.inventory.nodes):
-            if node.address in net:
-                yield ConfigIssue(f"cluster.{field}", f"{net} contains the address of node {node.name!r} (nodes.{i})")
-        vip = cfg.load_balancer.vip
-        if vip is not None and vip in net:
-            yield ConfigIssue(f"cluster.{field}", f"{net} contains the load balancer VIP {vip}")
+        if net.overlaps(cfg.inventory.node_network):
+            yield ConfigIssue(f"cluster.{field}", f"{net} overlaps inventory.node_network {cfg.inventory.node_network}")
 
 
 def _host_keys(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     if not cfg.ssh.require_host_keys:
         return
+    if cfg.ssh.bastion is not None and not cfg.ssh.bastion.host_key:
+        yield ConfigIssue("ssh.bastion.host_key", "ssh.require_host_keys is set: pin the bastion's host key")
     for i, node in enumerate(cfg.inventory.nodes):
         if not node.ssh.host_key:
             yield ConfigIssue(f"inventory.nodes.{i}.ssh.host_key", "ssh.require_host_keys is set: pin this node's host key")

@@ -60,7 +60,10 @@ def test_join_config_has_slots_not_secrets() -> None:
         "certificateKey": "@CERT_KEY@",
     }
     assert "controlPlane" not in worker
-    assert worker["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip", "value": "192.0.2.31"}]
+    assert worker["nodeRegistration"]["kubeletExtraArgs"] == [
+        {"name": "hostname-override", "value": "worker-1"},
+        {"name": "node-ip", "value": "192.0.2.31"},
+    ]
 
 
 def test_labels_are_applied_after_join() -> None:
@@ -93,7 +96,7 @@ def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
         text = script.read_text()
         assert "set -euo pipefail" in text.splitlines()[:6], script
     init = (files / "cp-1" / "kubeadm-init.sh").read_text()
-    assert "if [[ -f /etc/kubernetes/kubelet.conf ]]" in init
+    assert 'elif [[ -f "$INIT_MARKER" ]]' in init and "export INIT_MARKER=/etc/kubernetes/" in init
     assert "timeout \"$JOIN_TIMEOUT\" kubeadm init" in init
     join = (files / "worker-1" / "kubeadm-join.sh").read_text()
     assert "read_secret_stdin" in join and "@TOKEN@" in join

@@ -114,12 +114,50 @@ def test_overlapping_cidrs() -> None:
     assert "error: cluster.pod_cidr: 10.96.0.0/16 overlaps cluster.service_cidr 10.96.0.0/12" in errors(raw)
 
 
-def test_cidr_containing_node_addresses() -> None:
+def test_cidr_overlapping_the_node_network() -> None:
     raw = prod()
-    raw["cluster"]["service_cidr"] = "192.0.2.0/25"
+    raw["cluster"]["service_cidr"] = "192.0.2.128/25"
+    raw["cluster"]["pod_cidr"] = "192.0.0.0/16"
     lines = errors(raw)
-    assert "error: cluster.service_cidr: 192.0.2.0/25 contains the address of node 'cp-1' (nodes.2)" in lines
-    assert "error: cluster.service_cidr: 192.0.2.0/25 contains the load balancer VIP 192.0.2.10" in lines
+    assert "error: cluster.service_cidr: 192.0.2.128/25 overlaps inventory.node_network 192.0.2.0/24" in lines
+    assert "error: cluster.pod_cidr: 192.0.0.0/16 overlaps inventory.node_network 192.0.2.0/24" in lines
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pod_cidr", "172.16.0.0/25", "smaller than one node's /24 pod range"),
+        ("service_cidr", "10.0.0.0/8", "larger than the API server allows"),
+    ],
+)
+def test_cidr_sizes(field: str, value: str, message: str) -> None:
+    raw = prod()
+    raw["cluster"][field] = value
+    assert any(line.startswith(f"error: cluster.{field}: ") and message in line for line in errors(raw))
+
+
+@pytest.mark.parametrize("path", ["endpoint.host", "extra_cert_sans.0"])
+def test_names_for_certificates_must_be_host_names(path: str) -> None:
+    raw = prod()
+    if path == "endpoint.host":
+        raw["cluster"]["endpoint"]["host"] = "bad host!"
+    else:
+        raw["cluster"]["extra_cert_sans"] = ["a b"]
+    assert any(line.startswith(f"error: cluster.{path}: ") for line in errors(raw))
+
+
+def test_taint_values_are_label_values() -> None:
+    raw = prod()
+    node(raw, "worker-1")["taints"] = [{"key": "dedicated", "value": "x y@TOKEN@"}]
+    assert any(line.startswith("error: inventory.nodes.5.taints.0.value: ") for line in errors(raw))
+
+
+def test_required_host_keys_cover_the_bastion() -> None:
+    raw = dev()
+    raw["ssh"]["require_host_keys"] = True
+    raw["ssh"]["bastion"] = {"host": "bastion.example.org", "user": "jump"}
+    node(raw, "dev-1")["ssh"] = {"host_key": "ssh-ed25519 AAAA"}
+    assert errors(raw) == ["error: ssh.bastion.host_key: ssh.require_host_keys is set: pin the bastion's host key"]
 
 
 def test_api_port_clash_when_haproxy_shares_a_control_plane_host() -> None:

@@ -14,9 +14,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.remote import NodeAccess, run_step
+from components.common.shell import RenderedScript
 from components.k8s_cluster import steps
 from components.k8s_cluster.kubeadm_config import calico_values
-from config.inventory import Node, Taint
+from config.inventory import Node, Role, Taint
 from config.platform import PlatformConfig
 
 TIGERA_REPO = "https://docs.tigera.io/calico/charts"
@@ -28,7 +29,7 @@ class NodeExtras:
 
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[Taint] = ()
-    before_join: Sequence[tuple[str, steps.RenderedScript]] = ()
+    before_join: Sequence[tuple[str, RenderedScript]] = ()
 
 
 class K8sHACluster(pulumi.ComponentResource):
@@ -158,11 +159,14 @@ class K8sHACluster(pulumi.ComponentResource):
         joined = run_step(
             access[node.name],
             "kubeadm-join",
-            steps.join(cfg, node, list(extra.taints)),
+            steps.join(cfg, first, node, list(extra.taints)),
             parent=self,
             depends_on=[mint, self.prepared[node.name]],
             stdin=pulumi.Output.secret(mint.stdout),
             delete=steps.reset(node),
+            # Resetting a control plane removes an etcd member: only on purpose (unprotect first),
+            # never because the inventory was reordered or edited by mistake.
+            protect=node.has(Role.CONTROL_PLANE),
         )
         return self._register(cfg, access, first, node, joined, extra)
 

@@ -32,7 +32,11 @@ def _registration(node: Node, extra_taints: list[Taint]) -> dict[str, Any]:
         "name": node.name,
         "criSocket": CRI_SOCKET,
         "taints": [{"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect} for t in taints],
-        "kubeletExtraArgs": [{"name": "node-ip", "value": str(node.address)}],
+        # hostname-override keeps the Node name even if something renames the host later.
+        "kubeletExtraArgs": [
+            {"name": "hostname-override", "value": node.name},
+            {"name": "node-ip", "value": str(node.address)},
+        ],
     }
 
 

@@ -11,15 +11,24 @@ from config.platform import PlatformConfig
 
 SCRIPTS = Path(__file__).parent / "scripts"
 KERNEL_MODULES = "overlay\nbr_netfilter\n"
-SYSCTLS = (
-    "net.bridge.bridge-nf-call-iptables = 1\n"
-    "net.bridge.bridge-nf-call-ip6tables = 1\n"
-    "net.ipv4.ip_forward = 1\n"
-)
+SYSCTLS = "net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n"
 # Ports kubeadm's own preflight checks, plus etcd's on control planes.
 WORKER_PORTS = (10250, 10256)
 CONTROL_PLANE_PORTS = (10250, 10257, 10259, 2379, 2380)
 DRAIN_TIMEOUT_SECONDS = 600
+# Written only after `kubeadm init` / `kubeadm join` succeeded: the guards of those steps.
+KUBE_DIR = "/etc/kubernetes"
+INIT_MARKER = f"{KUBE_DIR}/jupyterhub-platform-initialised"
+JOIN_MARKER = f"{KUBE_DIR}/jupyterhub-platform-joined"
+# kubeadm's own control-plane preflight floors; the configured minimums cannot go below them.
+CONTROL_PLANE_MIN_CPUS, CONTROL_PLANE_MIN_MEMORY_MIB = 2, 1700
+
+
+def _script(
+    name: str, body: str, params: dict[str, str | int | bool] | None = None, files: dict[str, HostFile] | None = None
+) -> RenderedScript:
+    """A cluster step script: every one knows where kubeadm keeps its files (tests point it elsewhere)."""
+    return render_script(name, SCRIPTS / body, {"KUBE_DIR": KUBE_DIR, **(params or {})}, files)
 
 
 def _ports(cfg: PlatformConfig, node: Node) -> str:
@@ -30,13 +39,14 @@ def _ports(cfg: PlatformConfig, node: Node) -> str:
 
 
 def preflight(cfg: PlatformConfig, node: Node) -> RenderedScript:
-    return render_script(
+    cp = node.has(Role.CONTROL_PLANE)
+    return _script(
         f"{node.name}/preflight",
-        SCRIPTS / "preflight.sh",
+        "preflight.sh",
         {
             "NODE_NAME": node.name,
-            "MIN_CPUS": cfg.cluster.min_cpus,
-            "MIN_MEMORY_MIB": cfg.cluster.min_memory_mib,
+            "MIN_CPUS": max(cfg.cluster.min_cpus, CONTROL_PLANE_MIN_CPUS if cp else 1),
+            "MIN_MEMORY_MIB": max(cfg.cluster.min_memory_mib, CONTROL_PLANE_MIN_MEMORY_MIB if cp else 0),
             "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
             "CHECK_PORTS": _ports(cfg, node),
         },
@@ -44,9 +54,9 @@ def preflight(cfg: PlatformConfig, node: Node) -> RenderedScript:
 
 
 def prepare(cfg: PlatformConfig, node: Node) -> RenderedScript:
-    return render_script(
+    return _script(
         f"{node.name}/prepare",
-        SCRIPTS / "prepare.sh",
+        "prepare.sh",
         {
             "NODE_NAME": node.name,
             "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
@@ -61,59 +71,68 @@ def prepare(cfg: PlatformConfig, node: Node) -> RenderedScript:
 
 
 def init(cfg: PlatformConfig, node: Node, extra_taints: list[Taint]) -> RenderedScript:
-    return render_script(
+    return _script(
         f"{node.name}/kubeadm-init",
-        SCRIPTS / "init.sh",
-        {"API_ENDPOINT": cfg.api_endpoint(), "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds},
-        {"KUBEADM_CONFIG": HostFile("/etc/kubernetes/kubeadm-init.yaml", render_init_config(cfg, node, extra_taints), "0600")},
+        "init.sh",
+        {
+            "API_ENDPOINT": cfg.api_endpoint(),
+            "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds,
+            "INIT_MARKER": INIT_MARKER,
+            "JOIN_MARKER": JOIN_MARKER,
+        },
+        {"KUBEADM_CONFIG": HostFile(f"{KUBE_DIR}/kubeadm-init.yaml", render_init_config(cfg, node, extra_taints), "0600")},
     )
 
 
 def admin_kubeconfig(node: Node) -> RenderedScript:
-    return render_script(f"{node.name}/admin-kubeconfig", SCRIPTS / "admin-kubeconfig.sh")
+    return _script(f"{node.name}/admin-kubeconfig", "admin-kubeconfig.sh")
 
 
 def mint_join(first: Node, joining: Node) -> RenderedScript:
-    return render_script(
+    return _script(
         f"{first.name}/mint-join-{joining.name}",
-        SCRIPTS / "mint-join.sh",
+        "mint-join.sh",
         {"JOINING_NODE": joining.name, "CONTROL_PLANE_JOIN": joining.has(Role.CONTROL_PLANE)},
     )
 
 
-def join(cfg: PlatformConfig, node: Node, extra_taints: list[Taint]) -> RenderedScript:
-    # The template is not written to the host as-is: the script fills it and removes it after use.
-    return render_script(
+def join(cfg: PlatformConfig, first: Node, node: Node, extra_taints: list[Taint]) -> RenderedScript:
+    # The template (no secrets) is kept on the host; the filled copy is removed after use.
+    return _script(
         f"{node.name}/kubeadm-join",
-        SCRIPTS / "join.sh",
-        {"NODE_NAME": node.name, "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds},
-        {"JOIN_CONFIG": HostFile("/etc/kubernetes/join-template.yaml", render_join_config(cfg, node, extra_taints), "0600")},
+        "join.sh",
+        {
+            "NODE_NAME": node.name,
+            "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds,
+            "JOIN_MARKER": JOIN_MARKER,
+            "INIT_MARKER": INIT_MARKER,
+            "MINT_STEP": f"{first.name}-mint-join-{node.name}",
+        },
+        {"JOIN_CONFIG": HostFile(f"{KUBE_DIR}/join-template.yaml", render_join_config(cfg, node, extra_taints), "0600")},
     )
 
 
 def reset(node: Node) -> RenderedScript:
-    return render_script(f"{node.name}/kubeadm-reset", SCRIPTS / "reset-node.sh", {"NODE_NAME": node.name})
+    return _script(f"{node.name}/kubeadm-reset", "reset-node.sh", {"NODE_NAME": node.name, "JOIN_MARKER": JOIN_MARKER})
 
 
 def register(first: Node, node: Node, extra_labels: dict[str, str]) -> RenderedScript:
     labels = " ".join(f"{k}={v}" for k, v in node_labels(node, extra_labels).items())
-    return render_script(
-        f"{first.name}/register-{node.name}", SCRIPTS / "register-node.sh", {"NODE_NAME": node.name, "NODE_LABELS": labels}
-    )
+    return _script(f"{first.name}/register-{node.name}", "register-node.sh", {"NODE_NAME": node.name, "NODE_LABELS": labels})
 
 
 def drain(first: Node, node: Node) -> RenderedScript:
-    return render_script(
+    return _script(
         f"{first.name}/drain-{node.name}",
-        SCRIPTS / "drain-node.sh",
+        "drain-node.sh",
         {"NODE_NAME": node.name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT_SECONDS},
     )
 
 
 def wait_nodes_ready(cfg: PlatformConfig, first: Node) -> RenderedScript:
-    return render_script(
+    return _script(
         f"{first.name}/wait-nodes-ready",
-        SCRIPTS / "wait-nodes-ready.sh",
+        "wait-nodes-ready.sh",
         {
             "EXPECTED_NODES": " ".join(n.name for n in cfg.inventory.kubernetes_nodes),
             "READY_TIMEOUT": cfg.cluster.join_timeout_seconds,

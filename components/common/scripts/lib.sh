@@ -13,11 +13,15 @@ die() {
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND every 2 s until it succeeds or time runs out.
+# Each attempt of an external command is itself bounded (20 s), so one hung attempt cannot outlast
+# the deadline; shell functions are called directly and must bound themselves.
 wait_for() {
   local limit=$1 what=$2
   shift 2
   local deadline=$((SECONDS + limit))
-  until "$@" >/dev/null 2>&1; do
+  local attempt=("$@")
+  declare -F "$1" >/dev/null || attempt=(timeout 20 "$@")
+  until "${attempt[@]}" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
       die "timed out after ${limit}s waiting for ${what}"
     fi

@@ -3,5 +3,5 @@
 # Print the admin kubeconfig (bound to kubeadm:cluster-admins; never super-admin.conf).
 # Its output is a secret: the step runs with logging off and secret stdout.
 
-[[ -s /etc/kubernetes/admin.conf ]] || die "/etc/kubernetes/admin.conf is missing: the cluster is not initialised"
-cat /etc/kubernetes/admin.conf
+[[ -s "${KUBE_DIR}/admin.conf" ]] || die "${KUBE_DIR}/admin.conf is missing: the cluster is not initialised"
+cat "${KUBE_DIR}/admin.conf"

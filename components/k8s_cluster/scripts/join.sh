@@ -3,26 +3,40 @@
 # Join this node (worker or control plane) with join material read from stdin, once.
 # The JoinConfiguration template (kept on the host, no secrets in it) has @TOKEN@, @CA_HASH@ and
 # @CERT_KEY@ slots filled here, so the secrets only exist in a root-only file removed afterwards.
-# Parameters: NODE_NAME JOIN_TIMEOUT; files JOIN_CONFIG (template); stdin: TOKEN CA_HASH CERT_KEY
+# A marker written after a successful join is the guard: a join interrupted halfway (kubelet
+# bootstrap files, a half-added etcd member) is reset and done again.
+# Parameters: NODE_NAME JOIN_TIMEOUT JOIN_MARKER INIT_MARKER MINT_STEP; files JOIN_CONFIG;
+# stdin: TOKEN CA_HASH CERT_KEY
 
 material=$(read_secret_stdin)
 install_file "$JOIN_CONFIG_PATH" "$JOIN_CONFIG_MODE" "$JOIN_CONFIG"
-if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+if [[ -f "$JOIN_MARKER" ]]; then
   log "${NODE_NAME} is already part of the cluster: not joining again"
   exit 0
 fi
+[[ ! -f "$INIT_MARKER" ]] || die "${NODE_NAME} initialised the cluster; it cannot join it as another node"
 read -r token ca_hash cert_key <<<"$material"
 [[ "$token" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "join material on stdin has no valid bootstrap token"
 [[ "$ca_hash" =~ ^sha256:[a-f0-9]{64}$ ]] || die "join material on stdin has no valid CA hash"
 
+if [[ -e "${KUBE_DIR}/kubelet.conf" || -e "${KUBE_DIR}/bootstrap-kubelet.conf" || -e "${KUBE_DIR}/pki/ca.crt" ]]; then
+  log "an earlier join of ${NODE_NAME} did not finish: resetting before joining again"
+  timeout 300 kubeadm reset --force >&2
+fi
+
 umask 077
-config_file=$(mktemp /etc/kubernetes/join-XXXXXX.yaml 2>/dev/null || mktemp /root/join-XXXXXX.yaml)
+config_file=$(mktemp "${KUBE_DIR}/join-XXXXXX.yaml")
 trap 'rm -f "$config_file"' EXIT
 rendered=${JOIN_CONFIG//@TOKEN@/$token}
 rendered=${rendered//@CA_HASH@/$ca_hash}
 rendered=${rendered//@CERT_KEY@/$cert_key}
 printf '%s\n' "$rendered" >"$config_file"
 log "joining ${NODE_NAME}"
-timeout "$JOIN_TIMEOUT" kubeadm join --config "$config_file"
+if ! timeout "$JOIN_TIMEOUT" kubeadm join --config "$config_file" >&2; then
+  # Join material is minted once, right before the first attempt; the token lives 1 h and the
+  # uploaded certificates 2 h. A later retry needs fresh material.
+  die "kubeadm join failed; if the first attempt was more than an hour ago, mint fresh join material: pulumi up --replace '<urn of ${MINT_STEP}>'"
+fi
 wait_for 300 "the kubelet to run" systemctl is-active --quiet kubelet
+date -u +%FT%TZ >"$JOIN_MARKER"
 log "${NODE_NAME} joined"

@@ -9,6 +9,10 @@ if [[ "$MANAGE_HOSTNAMES" == true ]] && [[ "$(hostname)" != "$NODE_NAME" ]]; the
   hostnamectl set-hostname "$NODE_NAME"
   grep -qE "^127\.0\.1\.1[[:space:]]+${NODE_NAME}\$" /etc/hosts || printf '127.0.1.1 %s\n' "$NODE_NAME" >>/etc/hosts
 fi
+if [[ "$MANAGE_HOSTNAMES" == true ]] && [[ -d /etc/cloud/cloud.cfg.d ]]; then
+  # cloud-init would otherwise restore the image's host name at the next boot.
+  install_file /etc/cloud/cloud.cfg.d/99-jupyterhub-platform-hostname.cfg 0644 "preserve_hostname: true"
+fi
 
 install_file "$MODULES_PATH" "$MODULES_MODE" "$MODULES"
 while read -r module; do

@@ -4,7 +4,7 @@
 # (kubelets may not set node-role labels themselves) and wait until the Node object exists.
 # Parameters: NODE_NAME NODE_LABELS (space-separated key=value)
 
-export KUBECONFIG=/etc/kubernetes/admin.conf
+export KUBECONFIG="${KUBE_DIR}/admin.conf"
 wait_for 300 "Node ${NODE_NAME} to register" kubectl get node "$NODE_NAME"
 if [[ -n "$NODE_LABELS" ]]; then
   read -r -a labels <<<"$NODE_LABELS"

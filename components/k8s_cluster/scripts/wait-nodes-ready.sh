@@ -4,7 +4,7 @@
 # charts that follow are not installed into a cluster with nowhere to run.
 # Parameters: EXPECTED_NODES (space-separated) READY_TIMEOUT
 
-export KUBECONFIG=/etc/kubernetes/admin.conf
+export KUBECONFIG="${KUBE_DIR}/admin.conf"
 read -r -a nodes <<<"$EXPECTED_NODES"
 for node in "${nodes[@]}"; do
   wait_for "$READY_TIMEOUT" "Node ${node} to exist" kubectl get node "$node"
