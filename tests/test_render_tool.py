@@ -113,3 +113,15 @@ def test_secure_values_in_a_stack_file_render_as_secret(stack: str, tmp_path: Pa
     plan = render_tool.render(stack, path, tmp_path / "out")
     conn = [r["inputs"]["connection"] for r in plan["resources"] if r["type"] == "command:remote:Command"]
     assert conn and set(conn) == {"[secret]"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("config: [oops]\n", "error: config: "), ("config: {a: [\n", "error: (stack file): ")],
+)
+def test_malformed_stack_files_are_config_errors(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text(text)
+    result = run_cli("broken", "--stack-file", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr.startswith(expected), result.stderr
+    assert "Traceback" not in result.stderr

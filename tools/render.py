@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from components.common import artifacts
-from config.errors import ConfigError
+from config.errors import ConfigError, ConfigIssue
 from config.loader import load_platform
 from config.platform import PlatformConfig
 from config.pulumi_source import PROJECT
@@ -32,7 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def read_stack_file(path: Path, project: str = PROJECT) -> tuple[dict[str, Any], set[str]]:
     """Plain config values and the names of secret (`secure:`) keys of a Pulumi stack file."""
-    document = yaml.safe_load(path.read_text()) or {}
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError([ConfigIssue("(stack file)", f"{path.name} is not valid YAML: {err}".replace("\n", " "))]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise ConfigError([ConfigIssue("config", f"{path.name} must have a `config:` mapping of key: value")])
     raw: dict[str, Any] = {}
     secret_keys: set[str] = set()
     for full_key, value in (document.get("config") or {}).items():

@@ -1,4 +1,7 @@
-"""Write tests/fixtures/scale-200.yaml: the prod stack with 200 CPU workers instead of its two.
+"""Write tests/fixtures/scale-200.yaml: the prod stack grown to 200 CPU workers.
+
+Prod's own CPU workers are kept (config may name them, e.g. a hub database's node); copies of
+the first one are added until there are N.
 
     python -m tools.scale_fixture [--workers N] [--out FILE]
 
@@ -26,10 +29,11 @@ def scaled(prod: dict[str, Any], workers: int) -> dict[str, Any]:
     vip = (config.get("jupyterhub-platform:load_balancer") or {}).get("vip")
     taken |= {str(vip)} if vip else set()
     free = (str(a) for a in network.hosts() if str(a) not in taken)
-    template = next(n for n in inventory["nodes"] if n["roles"] == ["worker"] and not n.get("gpu"))
-    kept = [n for n in inventory["nodes"] if not (n["roles"] == ["worker"] and not n.get("gpu"))]
-    added = [{**template, "name": f"worker-{i:03d}", "address": next(free)} for i in range(1, workers + 1)]
-    return {**prod, "config": {**config, KEY: {**inventory, "nodes": kept + added}}}
+    cpu_workers = [n for n in inventory["nodes"] if n["roles"] == ["worker"] and not n.get("gpu")]
+    template = cpu_workers[0]
+    count = workers - len(cpu_workers)
+    added = [{**template, "name": f"worker-{i:03d}", "address": next(free)} for i in range(1, count + 1)]
+    return {**prod, "config": {**config, KEY: {**inventory, "nodes": inventory["nodes"] + added}}}
 
 
 def main(argv: list[str] | None = None) -> int:
