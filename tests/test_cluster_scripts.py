@@ -69,7 +69,7 @@ def calls(host: dict[str, str]) -> list[str]:
 
 
 INIT = {"API_ENDPOINT": "k8s-api.example.org:6443", "JOIN_TIMEOUT": "30"}
-JOIN = {"NODE_NAME": "worker-1", "JOIN_TIMEOUT": "30", "MINT_STEP": "cp-1-mint-join-worker-1"}
+JOIN = {"NODE_NAME": "worker-1", "JOIN_ROLE": "worker", "JOIN_TIMEOUT": "30", "MINT_STEP": "cp-1-mint-join-worker-1"}
 
 
 def test_init_runs_once(host: dict[str, str]) -> None:
@@ -149,3 +149,10 @@ def test_drain_stops_when_the_api_cannot_be_asked(host: dict[str, str]) -> None:
     kubectl.write_text("#!/usr/bin/env bash\necho 'connection refused' >&2\nexit 1\n")
     result = run(host, "drain-node.sh", {"NODE_NAME": "worker-1", "DRAIN_TIMEOUT": "5"})
     assert result.returncode != 0 and "already gone" not in result.stderr
+
+
+def test_a_joined_node_whose_role_changed_is_refused(host: dict[str, str]) -> None:
+    material = f"{TOKEN} {CA_HASH} {CERT_KEY}\n"
+    assert run(host, "join.sh", JOIN, stdin=material).returncode == 0
+    result = run(host, "join.sh", {**JOIN, "JOIN_ROLE": "control-plane"}, stdin=material)
+    assert result.returncode != 0 and "joined as worker and is now configured as control-plane" in result.stderr

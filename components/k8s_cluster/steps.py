@@ -103,6 +103,7 @@ def join(cfg: PlatformConfig, first: Node, node: Node, extra_taints: list[Taint]
         "join.sh",
         {
             "NODE_NAME": node.name,
+            "JOIN_ROLE": "control-plane" if node.has(Role.CONTROL_PLANE) else "worker",
             "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds,
             "JOIN_MARKER": JOIN_MARKER,
             "INIT_MARKER": INIT_MARKER,

@@ -5,12 +5,16 @@
 # @CERT_KEY@ slots filled here, so the secrets only exist in a root-only file removed afterwards.
 # A marker written after a successful join is the guard: a join interrupted halfway (kubelet
 # bootstrap files, a half-added etcd member) is reset and done again.
-# Parameters: NODE_NAME JOIN_TIMEOUT JOIN_MARKER INIT_MARKER MINT_STEP; files JOIN_CONFIG;
+# Parameters: NODE_NAME JOIN_ROLE JOIN_TIMEOUT JOIN_MARKER INIT_MARKER MINT_STEP; files JOIN_CONFIG;
 # stdin: TOKEN CA_HASH CERT_KEY
 
 material=$(read_secret_stdin)
 install_file "$JOIN_CONFIG_PATH" "$JOIN_CONFIG_MODE" "$JOIN_CONFIG"
 if [[ -f "$JOIN_MARKER" ]]; then
+  joined_as=$(sed -n 's/^role=//p' "$JOIN_MARKER")
+  if [[ -n "$joined_as" && "$joined_as" != "$JOIN_ROLE" ]]; then
+    die "${NODE_NAME} joined as ${joined_as} and is now configured as ${JOIN_ROLE}: remove it from the stack, apply, then add it back"
+  fi
   log "${NODE_NAME} is already part of the cluster: not joining again"
   exit 0
 fi
@@ -38,5 +42,5 @@ if ! timeout "$JOIN_TIMEOUT" kubeadm join --config "$config_file" >&2; then
   die "kubeadm join failed; if the first attempt was more than an hour ago, mint fresh join material: pulumi up --replace '<urn of ${MINT_STEP}>'"
 fi
 wait_for 300 "the kubelet to run" systemctl is-active --quiet kubelet
-date -u +%FT%TZ >"$JOIN_MARKER"
+printf 'role=%s\njoined=%s\n' "$JOIN_ROLE" "$(date -u +%FT%TZ)" >"$JOIN_MARKER"
 log "${NODE_NAME} joined"
