@@ -11,7 +11,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.base import StrictModel
 from config.gpu_catalog import GPU_MODELS, GpuModel, named_layouts, smallest_profile
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 GPU_OPERATOR_VERSION = "v26.7.0"
 DEVICE_PLUGIN_VERSION = "0.20.0"
+CONTAINER_TOOLKIT_VERSION = "1.18.0"
+MIN_CONTAINER_TOOLKIT = (1, 18, 0)
+"""First nvidia-container-toolkit release whose `nvidia-ctk runtime configure` has `--drop-in-config`."""
 WHOLE_GPU_RESOURCE = "nvidia.com/gpu"
 SHARED_GPU_RESOURCE = "nvidia.com/gpu.shared"
 MIG_RESOURCE_PREFIX = "nvidia.com/mig-"
@@ -95,8 +98,10 @@ class GpuConfig(StrictModel):
     """Who configures containerd for GPUs: `host` (the node step installs nvidia-container-toolkit
     before the node joins, so containerd restarts only on an empty node) or `operator` (the GPU
     Operator's toolkit daemonset, which restarts containerd whenever it rolls)."""
-    container_toolkit_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "1.17.8"
-    """nvidia-container-toolkit package version installed and held on GPU hosts (`host` toolkit)."""
+    container_toolkit_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = CONTAINER_TOOLKIT_VERSION
+    """nvidia-container-toolkit version installed and held on GPU hosts (`host` toolkit; the Debian/Ubuntu
+    packages are `<version>-1`). At least 1.18.0: the host step writes containerd's drop-in with
+    `nvidia-ctk runtime configure --drop-in-config`, which older releases do not have."""
     min_driver_major: Annotated[int, Field(ge=400)] = 535
     """The host check refuses a driver older than this branch (drivers are installed on the host)."""
     sharing: GpuSharing = GpuSharing()
@@ -105,6 +110,14 @@ class GpuConfig(StrictModel):
     """GPU notebook servers idle this long are stopped (shorter than CPU servers: GPUs are scarce)."""
     release_timeout_seconds: Annotated[int, Field(ge=300, le=3600)] = 900
     """Helm wait bound for the NVIDIA release (operator pods pull large images)."""
+
+    @field_validator("container_toolkit_version")
+    @classmethod
+    def _drop_in_capable(cls, version: str) -> str:
+        if tuple(int(p) for p in version.split(".")) < MIN_CONTAINER_TOOLKIT:
+            minimum = ".".join(map(str, MIN_CONTAINER_TOOLKIT))
+            raise ValueError(f"{version} is older than {minimum}, the first release with `nvidia-ctk ... --drop-in-config`")
+        return version
 
 
 def gpu_nodes(cfg: PlatformConfig) -> list[Node]:
@@ -205,13 +218,14 @@ def gpu_request_problem(cfg: PlatformConfig, count: int) -> str | None:
     ts = cfg.gpu.sharing.time_slicing
     if cfg.gpu.sharing.mode == "time-slicing" and ts.fail_requests_greater_than_one and count > 1:
         return "time-sliced GPUs are handed out one replica per pod (gpu.sharing.time_slicing)"
-    per_node = [_seats_on(cfg, n) for n in gpu_nodes(cfg)]
+    per_node = [gpu_seats_on(cfg, n) for n in gpu_nodes(cfg)]
     if per_node and count > max(per_node):
         return f"{count} GPU seats do not fit on any GPU node (largest has {max(per_node)})"
     return None
 
 
-def _seats_on(cfg: PlatformConfig, node: Node) -> int:
+def gpu_seats_on(cfg: PlatformConfig, node: Node) -> int:
+    """Seats of `gpu_resource_name` one GPU node advertises (what GPU profiles can request there)."""
     name = gpu_resource_name(cfg)
     assert node.gpu is not None
     sharing = cfg.gpu.sharing

@@ -6,17 +6,21 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.gpu import MIG_RESOURCE_PREFIX, gpu_resource_names, node_mig_layout
+from config.gpu import MIG_RESOURCE_PREFIX, gpu_nodes, gpu_resource_names, gpu_seats_on, node_mig_layout
 from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
 from config.inventory import Role
+from config.scheduler_rules import _reserve as node_reserve  # the capacity checks' per-node reserve, read-only
 
 if TYPE_CHECKING:
     from config.gpu import MigLayout
+    from config.hubs import HubProfile
+    from config.inventory import Node
     from config.platform import PlatformConfig
 
 POOL_LABEL = "node.jupyterhub-platform/pool"
 POOL_VALUE = "gpu"
 GPU_TAINT_KEY = "nvidia.com/gpu"
+_GIB = 2**30
 
 
 def _layout_issues(path: str, model: str, layout: MigLayout) -> Iterator[ConfigIssue]:
@@ -93,4 +97,45 @@ def gpu_section_rules(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                 )
 
 
-GPU_CHECKS = [gpu_node_rules, gpu_section_rules]
+def _may_land_on(node: Node, profile: HubProfile) -> bool:
+    # Mirrors the profile's node selector: one of our model names narrows to those nodes; a raw
+    # feature-discovery product is only known on the live node, so every GPU node counts.
+    assert node.gpu is not None
+    return profile.gpu_product not in GPU_MODELS or profile.gpu_product == node.gpu.model
+
+
+def gpu_profile_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A GPU profile's CPU and memory guarantees, times the servers a GPU node's seats allow, fit that node
+    after `scheduler.node_reserve`: otherwise some GPU seats can never be used by that profile (GPU nodes
+    are tainted, so the GPU profiles are all that runs there)."""
+    for i, hub in enumerate(cfg.hubs):
+        for j, profile in enumerate(hub.profiles):
+            if profile.gpu < 1:
+                continue
+            reported: set[str] = set()
+            for node in gpu_nodes(cfg):
+                servers = gpu_seats_on(cfg, node) // profile.gpu
+                if servers == 0 or not _may_land_on(node, profile):
+                    continue
+                reserve = node_reserve(cfg.scheduler, node)
+                checks = [
+                    ("cpu_guarantee", "CPUs", node.cpus, reserve.get("vcore", 0) / 1000, profile.cpu_guarantee),
+                    ("mem_guarantee_gib", "GiB", node.memory_gib, reserve.get("memory", 0) / _GIB, profile.mem_guarantee_gib),
+                ]
+                for field, unit, size, kept, guarantee in checks:
+                    if size is None or field in reported:
+                        continue
+                    free = size - kept
+                    if servers * guarantee <= free + 1e-9:
+                        continue
+                    reported.add(field)
+                    usable = max(0, int(free // guarantee + 1e-9)) * profile.gpu
+                    yield ConfigIssue(
+                        f"hubs.{i}.profiles.{j}.{field}",
+                        f"{servers} servers fill the {servers * profile.gpu} GPU seats of node {node.name!r} and guarantee "
+                        f"{servers * guarantee:g} {unit}, but it has {size:g} - {kept:g} reserved = {free:g}: only {usable} "
+                        f"seats are usable; lower it to at most {int(free / servers * 100) / 100:g}",
+                    )
+
+
+GPU_CHECKS = [gpu_node_rules, gpu_section_rules, gpu_profile_capacity]

@@ -1,4 +1,13 @@
-"""JupyterHub instances: one Zero to JupyterHub release per hub, each in its own namespace."""
+"""JupyterHub instances: one Zero to JupyterHub release per hub, each in its own namespace.
+
+Group names: a notebook's JupyterHub groups go verbatim into its YuniKorn `user.info`, and queue ACLs
+match them by exact name, restricted to YuniKorn's ACL group-name pattern (letters, digits, `_`, `-`;
+`config.scheduler.ACL_GROUP_PATTERN`). Keycloak's `groups` claim carries full paths (`/students`,
+`/courses/cs101`) unless the "Full group path" switch of its Group Membership mapper is off, so with an
+OIDC (`generic-oauth`) hub every group in the config (login, admin and profile groups) is checked against
+that pattern here: a path is refused with a hint to turn the switch off, rather than silently matching
+no ACL at run time (`config.hub_access`). Groups are never rewritten by the hub.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +68,8 @@ class HubProfile(StrictModel):
     gpu_product: str | None = None
     """Only nodes with this `nvidia.com/gpu.product` label (e.g. `NVIDIA-H100-80GB-HBM3`)."""
     allowed_groups: list[str] = []
-    """JupyterHub groups that see this profile (empty: everyone). Admins see every profile."""
+    """JupyterHub groups that see this profile (empty: every user of the hub). Admins see every profile whose
+    queue admits them; nobody sees a profile whose queue's submit ACL would refuse them."""
     idle_timeout_minutes: Annotated[int, Field(ge=5)] | None = None
     """Stop an idle server of this profile after this long, enforced inside the server (GPU profiles
     default to `gpu.idle_cull_minutes`; other profiles rely on the hub-wide culler)."""
@@ -266,6 +276,7 @@ def _fits_a_node(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
 
 
 HUB_CHECKS = [_unique, _auth, _https, *HUB_DATABASE_CHECKS, _queues_and_gpus, _fits_a_node]
+# The group and queue-access rules live in config.hub_access (registered in config.platform).
 
 
 def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:

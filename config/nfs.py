@@ -5,12 +5,23 @@ Layout of the export (the same on a managed server and on a NAS):
 `<export_path>/shared/<folder>` (shared folders), `<export_path>/dynamic/<namespace>/<pvc>` (the
 retained StorageClass). With a NAS, create `homes/<namespace>` and `shared/<folder>` there, owned
 by `owner_uid:owner_gid`, before the first deployment: the platform cannot log in to it.
+
+Who may mount: the managed server exports to the address of each Kubernetes node (every node with
+the worker or control-plane role), one client entry per node, plus `extra_client_networks` when a
+team really needs one; never to the whole `inventory.node_network` (load balancers and other hosts
+there must not mount every hub's homes). With a NAS, restrict its export the same way by hand.
+
+No per-user quotas: every file is written as `owner_uid` (all_squash), so one user can fill the
+export and stop every hub's users from saving. `homes_capacity` is only a nominal size. Watch the
+export's free space; per-user quotas (XFS project quota per home directory, reconciled on the NFS
+host) are later work (field notes 8).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -79,7 +90,12 @@ class NfsConfig(StrictModel):
     """Client mount options. `hard` keeps writes safe when the server restarts (processes wait instead of
     getting I/O errors that corrupt notebooks); `soft` trades that for never hanging."""
     homes_capacity: Annotated[str, Field(pattern=_QUANTITY)] = "10Ti"
-    """Nominal size recorded on each hub's homes volume (NFS does not enforce it; quotas are per-user later work)."""
+    """Nominal size recorded on each hub's homes volume. Not enforced: one user can fill the whole export
+    (no per-user or per-hub quota; see the module docstring)."""
+    extra_client_networks: list[IPv4Network] = []
+    """Managed server only: networks allowed to mount the export besides the Kubernetes nodes (which are
+    always allowed, one entry per node address), e.g. `192.0.2.64/28` for a backup host. Default none:
+    each entry can read and write every hub's homes as the notebook user."""
     shared_folders: list[SharedFolder] = _default_folders()
     """Shared folders mounted by every notebook."""
     csi_driver_version: str = CSI_DRIVER_NFS_VERSION
@@ -144,6 +160,15 @@ def nfs_server_address(cfg: PlatformConfig) -> str:
     return cfg.nfs.server or ""
 
 
+def nfs_export_clients(cfg: PlatformConfig) -> list[str]:
+    """Export clients of the managed server: each Kubernetes node's address (a node that can run pods
+    mounts homes), then `nfs.extra_client_networks`; sorted and without duplicates, so the rendered
+    exports file only changes when the set of clients does."""
+    nodes = sorted({n.address for n in cfg.inventory.kubernetes_nodes})
+    networks = sorted(set(cfg.nfs.extra_client_networks))
+    return [str(a) for a in nodes] + [n.with_prefixlen for n in networks]
+
+
 def csi_controller_replicas(cfg: PlatformConfig) -> int:
     if cfg.nfs.csi_controller_replicas is not None:
         return cfg.nfs.csi_controller_replicas
@@ -165,6 +190,12 @@ def nfs_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         yield ConfigIssue("nfs.server", "mode external needs the NAS address or DNS name")
     elif cfg.inventory.with_role(Role.NFS) and cfg.builds_cluster:
         yield ConfigIssue("nfs.mode", "a node has the nfs role but nfs.mode is external: drop the role or use managed")
+    for i, net in enumerate(nfs.extra_client_networks):
+        path = f"nfs.extra_client_networks.{i}"
+        if nfs.mode != "managed":
+            yield ConfigIssue(path, "only for mode managed (restrict a NAS's export on the NAS itself)")
+        elif net.prefixlen < 8:
+            yield ConfigIssue(path, f"{net} is far too wide: every host in it could mount every hub's homes")
     names: dict[str, int] = {}
     paths: dict[str, int] = {}
     for i, folder in enumerate(nfs.shared_folders):

@@ -10,6 +10,7 @@ from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.errors import ConfigIssue
 from config.gpu import GpuConfig
 from config.gpu_rules import GPU_CHECKS
+from config.hub_access import HUB_ACCESS_CHECKS
 from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
 from config.nfs import NFS_CHECKS, NfsConfig
@@ -174,6 +175,7 @@ PLATFORM_CHECKS: list[Check] = [_duplicates, _control_planes, _load_balancer, _n
 PLATFORM_CHECKS.append(publish_issues)
 PLATFORM_CHECKS.extend(GPU_CHECKS)
 PLATFORM_CHECKS.extend(HUB_CHECKS)
+PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 

@@ -19,9 +19,16 @@ from config.base import StrictModel
 # also fits a Kubernetes label value: the hub puts the full path in `yunikorn.apache.org/queue`.
 QUEUE_NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62}[a-z0-9])?$")
 LABEL_VALUE_MAX = 63
-# YuniKorn's own checks for names in ACLs and limits.
+# YuniKorn's config checks for names in limits.
 USER_PATTERN = re.compile(r"^[_a-zA-Z][a-zA-Z0-9:_.@-]*[$]?$")
 GROUP_PATTERN = re.compile(r"^[_a-zA-Z][a-zA-Z0-9:_.-]*$")
+# What YuniKorn's ACL parser (yunikorn-core pkg/common/security/acl.go) keeps: it silently drops other
+# names, so `system:authenticated`, `uni:cs101` or a Keycloak path `/students` in an ACL grants nobody.
+ACL_USER_PATTERN = re.compile(r"^[_a-zA-Z][a-zA-Z0-9_.@-]*[$]?$")
+ACL_GROUP_PATTERN = re.compile(r"^[_a-zA-Z][a-zA-Z0-9_-]*$")
+# Group the hub adds to every notebook's user info; placement never puts a pod with it into the fallback
+# queue (see components/yunikorn/queues.py). Reserved: config may not name it.
+NOTEBOOK_GROUP = "jupyterhub-platform-notebook"
 VCORE_PATTERN = re.compile(r"^(?P<num>[0-9]+(\.[0-9]{1,3})?)(?P<milli>m?)$")
 MEMORY_PATTERN = re.compile(r"^(?P<num>[0-9]+)(?P<unit>k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _MEMORY_UNITS = {
@@ -108,18 +115,29 @@ class AccessList(StrictModel):
     @field_validator("users")
     @classmethod
     def _users(cls, users: list[str]) -> list[str]:
-        bad = [u for u in users if not USER_PATTERN.match(u)]
+        bad = [u for u in users if not ACL_USER_PATTERN.match(u)]
         if bad:
-            raise ValueError(f"YuniKorn refuses these user names: {', '.join(bad)}")
+            raise ValueError(
+                f"YuniKorn's ACLs ignore these user names (letters, digits, `_ . @ -` only): {', '.join(bad)}"
+            )
         return users
 
     @field_validator("groups")
     @classmethod
     def _groups(cls, groups: list[str]) -> list[str]:
-        bad = [g for g in groups if not GROUP_PATTERN.match(g)]
+        bad = [g for g in groups if not ACL_GROUP_PATTERN.match(g) or g == NOTEBOOK_GROUP]
         if bad:
-            raise ValueError(f"YuniKorn refuses these group names: {', '.join(bad)}")
+            raise ValueError(
+                f"YuniKorn's ACLs ignore these group names (letters, digits, `_ -` only; {NOTEBOOK_GROUP!r} is "
+                f"reserved): {', '.join(bad)}"
+            )
         return groups
+
+    def admits_group(self, group: str) -> bool:
+        return self.everyone or group in self.groups
+
+    def admits_user(self, user: str) -> bool:
+        return self.everyone or user in self.users
 
     @model_validator(mode="after")
     def _everyone_alone(self) -> AccessList:
@@ -220,14 +238,16 @@ class QueueConfig(StrictModel):
 
 
 class FallbackQueue(StrictModel):
-    """The leaf `root.<name>` that placement falls back to for pods that name no queue they may use
-    (the hub, proxy and image pullers; a notebook whose queue is missing or refused). Open to everyone,
-    never given GPUs, and bounded so nothing there can crowd out the notebook queues."""
+    """The leaf `root.<name>` for the hubs' own pods (hub, proxy, image pullers), which name no queue.
+    Never given GPUs and bounded so nothing there can crowd out the notebook queues. Notebooks never land
+    here: placement filters out pods carrying the hub's notebook group (a refused notebook is rejected
+    and its spawn fails at once, instead of waiting here without GPUs or per-user limits)."""
 
     name: str = "system"
     """Queue name under root; must not clash with a configured child of root."""
-    guaranteed: Resources | None = Resources(vcore="1", memory="2Gi")
-    """Kept free for the hub's own pods."""
+    guaranteed: Resources | None = None
+    """Kept free for the hub's own pods (a restarted hub must find room). Since notebooks are never preempted,
+    every notebook queue then needs a max that leaves this free (rule `burst_room`): set it together with them."""
     max: Resources = Resources(vcore="4", memory="8Gi")
     """Cap on everything that lands here (GPUs are always capped at 0)."""
 
@@ -263,9 +283,6 @@ class SchedulerConfig(StrictModel):
     """Where placement puts pods that name no usable queue (see `FallbackQueue`)."""
     node_sort_policy: Literal["fair", "binpacking"] = "fair"
     """`fair` spreads notebooks over nodes (responsive); `binpacking` fills nodes first (frees whole nodes)."""
-    preemption: bool = True
-    """Let queues below their guarantee reclaim resources from queues above theirs. Interactive queues and
-    pods annotated `yunikorn.apache.org/allow-preemption: "false"` are never victims."""
     admission_replicas: Annotated[int, Field(ge=1, le=5)] = 2
     """Admission controller replicas: its webhook fails open, so a down controller silently sends pods to
     the default scheduler; two replicas make that unlikely."""
@@ -296,6 +313,23 @@ class SchedulerConfig(StrictModel):
         for top in self.queues:
             walk(top, "")
         return paths
+
+    def submit_access(self, path: str) -> AccessList | None:
+        """Who may submit to the queue at `path`: the union of the ACLs from it up to root (YuniKorn checks
+        leaf to root and the first grant wins). None when there is no such queue."""
+        level, chain = self.queues, []
+        for name in path.split("."):
+            found = next((q for q in level if q.name == name), None)
+            if found is None:
+                return None
+            chain.append(found)
+            level = found.queues
+        acls = [q.submit_acl for q in chain if q.submit_acl is not None]
+        if any(a.everyone for a in acls):
+            return AccessList(everyone=True)
+        users = sorted({u for a in acls for u in a.users})
+        groups = sorted({g for a in acls for g in a.groups})
+        return AccessList(users=users, groups=groups)
 
     @property
     def fallback_queue_path(self) -> str:

@@ -235,7 +235,7 @@ def _inherited_limits(s: SchedulerConfig) -> Iterator[ConfigIssue]:
 def _running_totals(cfg: PlatformConfig) -> Iterator[tuple[str, str, int]]:
     """(config path, resource, running total) over the fallback queue then root's children."""
     totals: dict[str, int] = {}
-    tops = [("scheduler.fallback_queue", cfg.scheduler.fallback_queue.guaranteed)]
+    tops: list[tuple[str, Resources | None]] = [("scheduler.fallback_queue", cfg.scheduler.fallback_queue.guaranteed)]
     tops += [(f"{ROOT}.queues.{i}", q.guaranteed) for i, q in enumerate(cfg.scheduler.queues[0].queues)]
     for path, guaranteed in tops:
         for key, value in amounts(guaranteed).items():
@@ -295,4 +295,75 @@ def node_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             )
 
 
-SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity]
+def _holds_interactive(queue: QueueConfig) -> bool:
+    """Its servers (or some below it) are never preemption victims."""
+    return queue.interactive if queue.is_leaf else any(_holds_interactive(q) for q in queue.queues)
+
+
+@dataclass
+class _Sibling:
+    path: str
+    queue_path: str
+    guaranteed: dict[str, int]
+    max: dict[str, int]
+    protected: bool
+
+
+def _siblings(cfg: PlatformConfig, v: Visit) -> list[_Sibling]:
+    out = [
+        _Sibling(f"{v.path}.queues.{i}", f"{v.queue_path}.{q.name}", amounts(q.guaranteed), amounts(q.max), _holds_interactive(q))
+        for i, q in enumerate(v.queue.queues)
+    ]
+    if v.parent is None:  # the fallback queue is root's child too, and never preempted
+        fb = cfg.scheduler.fallback_queue
+        fb_max = {**amounts(fb.max), "gpu": 0}
+        out.append(_Sibling("scheduler.fallback_queue", cfg.scheduler.fallback_queue_path, amounts(fb.guaranteed), fb_max, True))
+    return out
+
+
+def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """Every guarantee stays reachable without preemption.
+
+    Notebooks are interactive work the platform never preempts: interactive leaves render
+    `preemption.policy: disabled` and every notebook pod carries `yunikorn.apache.org/allow-preemption:
+    "false"` (the field notes: protect interactive notebooks; a killed kernel loses unsaved state). YuniKorn
+    only restores a queue's guarantee by preempting from siblings above theirs, so here it never can: once a
+    sibling has grown to its max, a queue below its guarantee waits until servers end on their own. The
+    guarantee is therefore real only if room for it is left unused: for each sibling group, a protected
+    queue's max plus the other siblings' guarantees must fit the parent's max (for root's children, which
+    include the fallback queue: the inventory's schedulable capacity after reserves, and the GPU seats).
+    A queue without a max may grow to the whole parent, so it needs one as soon as a sibling has a guarantee.
+    Totals only: taints (CPU queues cannot use the GPU nodes) are not modelled, so leave slack there.
+    Non-interactive leaves (`interactive: false`) are preemptible and exempt as the growing queue.
+    """
+    from config.gpu import gpu_seats
+
+    for v in walk(cfg.scheduler):
+        if v.queue.is_leaf:
+            continue
+        if v.parent is None:
+            cap = inventory_capacity(cfg)
+            if (seats := gpu_seats(cfg)) > 0:
+                cap["gpu"] = seats
+            where = "the cluster's schedulable capacity"
+        else:
+            cap = dict(v.effective_max)
+            where = f"{v.queue_path}'s max"
+        siblings = _siblings(cfg, v)
+        for sib in siblings:
+            if not sib.protected:
+                continue
+            for key, limit in sorted(cap.items()):
+                others = sum(o.guaranteed.get(key, 0) for o in siblings if o is not sib)
+                grows_to = min(sib.max.get(key, limit), limit)
+                if others and grows_to + others > limit:
+                    yield ConfigIssue(
+                        f"{sib.path}.max.{key}",
+                        f"{sib.queue_path} may grow to {_show(key, grows_to)} while its siblings are guaranteed "
+                        f"{_show(key, others)}: together above {where} ({_show(key, limit)}). Notebooks are never "
+                        f"preempted, so those guarantees could not be restored: set this max to at most "
+                        f"{_show(key, max(limit - others, 0))} (or lower the siblings' guarantees)",
+                    )
+
+
+SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity, burst_room]

@@ -68,6 +68,9 @@ def test_time_slicing_device_plugin_stack(tmp_path: Path) -> None:
         "provider": "device-plugin",
         "sharing": {"mode": "time-slicing", "time_slicing": {"replicas": 4}},
     }
+    # 16 seats on gpu-1: the GPU profile's guarantee must fit 16 times (config.gpu_rules.gpu_profile_capacity).
+    hub = document["config"]["jupyterhub-platform:hubs"][0]
+    next(p for p in hub["profiles"] if p.get("gpu")).update(cpu_guarantee=2, mem_guarantee_gib=16)
     stack_file = tmp_path / "Pulumi.ts.yaml"
     stack_file.write_text(yaml.safe_dump(document))
     recorder = run_stack("ts", stack_file)

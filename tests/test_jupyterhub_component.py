@@ -115,6 +115,8 @@ def test_secrets_stay_secret_and_out_of_plain_values() -> None:
     assert mockrun.redact(secret.raw_inputs["stringData"]) == mockrun.SECRET_MARK
     # The rest of the values stays readable in the render.
     assert redacted_values["hub"]["existingSecret"] == "hub-platform-secrets"
+    # The Release's `values` output echoes the merged values (token included): it is kept secret in state.
+    assert release.additional_secret_outputs == ["values"]
 
 
 def test_generated_secrets_are_protected_and_stable() -> None:

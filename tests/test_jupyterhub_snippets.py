@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from components.jupyterhub.values import EXTRA_CONFIG, HubStorage, SharedMount, render_values
-from tests.hub_fixtures import platform
+from config.scheduler import NOTEBOOK_GROUP
+from tests.hub_fixtures import platform, raw
 
 LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
@@ -159,7 +160,7 @@ def test_modify_pod_hook_sets_yunikorn_identity(monkeypatch: pytest.MonkeyPatch)
     assert labels["yunikorn.apache.org/queue"] == "root.users"
     assert json.loads(annotations["yunikorn.apache.org/user.info"]) == {
         "user": "Ada.Lovelace@uni.example",
-        "groups": ["cs101", "students"],
+        "groups": ["cs101", "students", NOTEBOOK_GROUP],  # the marker last: it keeps the pod out of root.system
     }
     assert annotations["yunikorn.apache.org/allow-preemption"] == "false"
     assert pod.spec.containers[0].volume_mounts[1].read_only is True  # not an admin
@@ -192,6 +193,49 @@ def test_profiles_are_filtered_by_group_and_admins_see_all(monkeypatch: pytest.M
     staff = [p["slug"] for p in profile_list(Spawner(User("t", [Group("staff")])))]
     admin = [p["slug"] for p in profile_list(Spawner(User("a", admin=True)))]
     assert (student, staff, admin) == (["small"], ["small", "large"], ["small", "large"])
+
+
+def test_the_hook_refuses_the_fallback_queue_and_a_forged_marker_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = load(monkeypatch, hub_values(), env={"PLATFORM_OAUTH_CLIENT_SECRET": "s"})
+    hook = c.KubeSpawner.modify_pod_hook
+    pod = Pod(Meta(labels={"yunikorn.apache.org/queue": "root.system"}), PodSpec([Container([])]))
+    with pytest.raises(ValueError, match="fallback queue"):
+        hook(Spawner(User("s")), pod)
+    pod = hook(Spawner(User("s", [Group(NOTEBOOK_GROUP), Group("a")])), _pod())
+    assert json.loads(pod.metadata.annotations["yunikorn.apache.org/user.info"])["groups"] == ["a", NOTEBOOK_GROUP]
+
+
+def _restricted_queue_values() -> dict[str, Any]:
+    """`small` in an open queue, `large` (staff) in `root.staff`, which admits only the group `staff`."""
+    from components.jupyterhub.values import render_values
+    from config.platform import PlatformConfig
+
+    config = raw()
+    config["hubs"][0]["profiles"][1]["queue"] = "root.staff"
+    config["scheduler"] = {
+        "queues": [
+            {
+                "name": "root",
+                "queues": [
+                    {"name": "users", "submit_acl": {"everyone": True}},
+                    {"name": "staff", "submit_acl": {"groups": ["staff"]}},
+                ],
+            }
+        ]
+    }
+    cfg = PlatformConfig.model_validate(config)
+    return render_values(cfg, cfg.hubs[0], HubStorage("homes"))
+
+
+def test_profiles_whose_queue_refuses_the_user_are_hidden_from_admins_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = _restricted_queue_values()
+    assert values["custom"]["platform"]["queueAccess"]["large"] == {"everyone": False, "users": [], "groups": ["staff"]}
+    c = load(monkeypatch, values, env={"PLATFORM_OAUTH_CLIENT_SECRET": "s"})
+    profile_list = c.KubeSpawner.profile_list
+    admin = [p["slug"] for p in profile_list(Spawner(User("a", admin=True)))]
+    staff_admin = [p["slug"] for p in profile_list(Spawner(User("b", [Group("staff")], admin=True)))]
+    staff = [p["slug"] for p in profile_list(Spawner(User("t", [Group("staff")])))]
+    assert (admin, staff_admin, staff) == (["small"], ["small", "large"], ["small", "large"])
 
 
 def test_no_visible_profile_refuses_the_spawn(monkeypatch: pytest.MonkeyPatch) -> None:

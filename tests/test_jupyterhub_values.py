@@ -189,3 +189,29 @@ def test_profile_idle_timeout_is_enforced_in_the_server() -> None:
     override = render_values(cfg, cfg.hubs[0], STORAGE)["singleuser"]["profileList"][0]["kubespawner_override"]
     assert "--ServerApp.shutdown_no_activity_timeout=900" in override["args"]
     assert "--MappingKernelManager.cull_idle_timeout=900" in override["args"]
+
+
+def test_queue_waits_never_shut_the_hub_down() -> None:
+    values = render_values(platform(), platform().hubs[0], STORAGE)
+    # Spawns that time out in a YuniKorn queue are consecutive failures; the chart's default 5 stops the hub.
+    assert values["hub"]["consecutiveFailureLimit"] == 0
+    hub_schema = load_upstream_yaml("z2jh-4.4.0-values.schema.yaml")["properties"]["hub"]["properties"]
+    assert "consecutiveFailureLimit" in hub_schema
+
+
+def test_gpu_stack_pullers_tolerate_the_gpu_taint_and_gpu_profiles_get_cuda() -> None:
+    (cfg, teaching), *_ = stack_hubs("prod")
+    values = render_values(cfg, teaching, STORAGE)
+    assert values["prePuller"]["extraTolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    gpu = next(p for p in values["singleuser"]["profileList"] if p["slug"] == "gpu")
+    image = gpu["kubespawner_override"]["image"]
+    assert image.startswith("quay.io/jupyter/pytorch-notebook:cuda12-") and not image.endswith(":latest")
+    (dev_cfg, dev_hub), *_ = stack_hubs("dev")
+    assert render_values(dev_cfg, dev_hub, STORAGE)["prePuller"]["extraTolerations"] == []
+
+
+def test_queue_access_is_rendered_for_the_profile_filter() -> None:
+    (cfg, teaching), *_ = stack_hubs("prod")
+    access = render_values(cfg, teaching, STORAGE)["custom"]["platform"]["queueAccess"]
+    assert access["gpu"] == {"everyone": False, "users": [], "groups": ["admins", "gpu-users"]}
+    assert access["small"]["groups"] == ["admins", "students"]

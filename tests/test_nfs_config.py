@@ -101,3 +101,18 @@ def test_controller_replicas_fit_the_nodes() -> None:
     raw = raw_of("dev")
     raw["nfs"]["csi_controller_replicas"] = 2
     assert "nfs.csi_controller_replicas" in paths(raw)
+
+
+def test_extra_client_networks() -> None:
+    raw = raw_of("prod")
+    assert load(raw).nfs.extra_client_networks == []  # default: only the Kubernetes nodes mount
+    raw["nfs"]["extra_client_networks"] = ["192.0.2.64/28", "0.0.0.0/0", "10.0.0.1/8"]
+    found = paths(raw)
+    assert "nfs.extra_client_networks.2" in found  # host bits set: not a network
+    raw["nfs"]["extra_client_networks"] = ["192.0.2.64/28", "0.0.0.0/0"]
+    assert paths(raw) == {"nfs.extra_client_networks.1"}
+    raw["nfs"]["extra_client_networks"] = ["192.0.2.64/28"]
+    assert [str(n) for n in load(raw).nfs.extra_client_networks] == ["192.0.2.64/28"]
+    raw["nfs"].update(mode="external", server="nas.example.org")
+    raw["inventory"]["nodes"] = [n for n in raw["inventory"]["nodes"] if n["name"] != "nfs-1"]
+    assert paths(raw) == {"nfs.extra_client_networks.0"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import os
 import subprocess
-from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,11 @@ from components.nfs_storage import manifests
 from components.nfs_storage.component import client_script, directory_script, server_script
 from components.yunikorn.queues import render_queues_yaml
 from config.loader import load_platform
-from config.nfs import NfsConfig
+from config.nfs import NfsConfig, nfs_export_clients
 from config.platform import PlatformConfig
 from tests.helpers import shellcheck, stack_raw
 
-NET = IPv4Network("192.0.2.0/24")
+CLIENTS = ["192.0.2.21", "192.0.2.31"]
 
 
 def cfg(stack: str) -> PlatformConfig:
@@ -86,15 +85,43 @@ def test_csi_values() -> None:
     assert values["storageClass"] == {"create": False}
 
 
-def test_export_is_limited_to_the_node_network() -> None:
-    line = manifests.exports_line(cfg("prod").nfs, NET)
-    assert line == "/srv/nfs/jupyterhub 192.0.2.0/24(rw,sync,no_subtree_check,all_squash,anonuid=1000,anongid=100)"
+OPTIONS = "(rw,sync,no_subtree_check,all_squash,anonuid=1000,anongid=100)"
+
+
+def test_export_is_limited_to_the_kubernetes_nodes() -> None:
+    c = cfg("prod")
+    clients = nfs_export_clients(c)
+    # Control planes and workers (the GPU worker too), not the load balancers, not the NFS host, not the /24.
+    assert clients == ["192.0.2.21", "192.0.2.22", "192.0.2.23", "192.0.2.31", "192.0.2.32", "192.0.2.41"]
+    line = manifests.exports_line(c.nfs, clients)
+    assert line == "/srv/nfs/jupyterhub " + " ".join(f"{a}{OPTIONS}" for a in clients)
+    assert "192.0.2.0/24" not in line and "192.0.2.11" not in line and "192.0.2.51" not in line
     assert "no_root_squash" not in line and "*" not in line
+    assert nfs_export_clients(cfg("dev")) == ["192.0.2.100"]
+    with pytest.raises(ValueError):
+        manifests.exports_line(c.nfs, [])
+
+
+def test_export_clients_follow_the_inventory_and_extra_networks() -> None:
+    raw, _ = stack_raw("prod")
+    raw = copy.deepcopy(raw)
+    raw["inventory"]["nodes"].append({"name": "worker-3", "address": "192.0.2.33", "roles": ["worker"]})
+    raw["inventory"]["nodes"] = [n for n in raw["inventory"]["nodes"] if n["name"] != "worker-1"]
+    raw["nfs"]["extra_client_networks"] = ["198.51.100.0/28", "192.0.2.64/29"]
+    c = load_platform(raw, set(), missing_secrets_ok=True)
+    clients = nfs_export_clients(c)
+    assert clients == [
+        "192.0.2.21", "192.0.2.22", "192.0.2.23", "192.0.2.32", "192.0.2.33", "192.0.2.41",
+        "192.0.2.64/29", "198.51.100.0/28",
+    ]  # fmt: skip
+    before = server_script(cfg("prod").nfs, nfs_export_clients(cfg("prod")))
+    after = server_script(c.nfs, clients)
+    assert before.text != after.text  # a changed node set changes the step, which re-runs and re-exports
 
 
 def test_scripts_pass_shellcheck(tmp_path: Path) -> None:
     settings = cfg("prod").nfs
-    scripts = [server_script(settings, NET), client_script(), directory_script("nfs-homes-x", settings, "/srv/nfs/x")]
+    scripts = [server_script(settings, CLIENTS), client_script(), directory_script("nfs-homes-x", settings, "/srv/nfs/x")]
     for script in scripts:
         shellcheck(script.text, tmp_path, f"{script.name}.sh")
     for source in sorted((Path(manifests.__file__).parent / "scripts").glob("*.sh")):
@@ -105,9 +132,14 @@ STUBS = {
     # Package tools: report "installed" once apt-get has run (recorded in $STATE/installed).
     "dpkg-query": '[[ -f "$STATE/installed" ]] && echo "install ok installed" || exit 1',
     "apt-get": 'echo "apt-get $*" >>"$STATE/calls"; [[ "$*" == *install* ]] && touch "$STATE/installed"; exit 0',
+    # exportfs -v prints each export's path, then its clients (indented on the next line for long paths).
     "exportfs": (
         'echo "exportfs $*" >>"$STATE/calls"\n'
-        'if [[ "$1" == -ra ]]; then cut -d" " -f1 "$STATE/etc/exports.d/"*.exports | grep "^/" >"$STATE/exported"; fi\n'
+        'if [[ "$1" == -ra ]]; then\n'
+        '  grep "^/" "$STATE/etc/exports.d/"*.exports | while read -r path clients; do\n'
+        '    printf "%s\\n" "$path"; for c in $clients; do printf "\\t\\t%s\\n" "$c"; done\n'
+        '  done >"$STATE/exported"\n'
+        "fi\n"
         'if [[ "$1" == -v ]]; then cat "$STATE/exported" 2>/dev/null; fi\n'
         "exit 0"
     ),
@@ -129,7 +161,7 @@ def test_server_script_runs_twice_without_changes(tmp_path: Path) -> None:
     state = tmp_path / "state"
     (state / "etc/exports.d").mkdir(parents=True)
     settings = cfg("prod").nfs.model_copy(update={"export_path": str(tmp_path / "export" / "jupyterhub")})
-    script = server_script(settings, NET, exports_path=str(state / "etc/exports.d/jupyterhub-platform.exports"))
+    script = server_script(settings, CLIENTS, exports_path=str(state / "etc/exports.d/jupyterhub-platform.exports"))
     first = _run(script.text, tmp_path, state)
     assert first.returncode == 0, first.stderr
     export = Path(settings.export_path)
@@ -151,6 +183,25 @@ def test_server_script_runs_twice_without_changes(tmp_path: Path) -> None:
     assert third.returncode == 0, third.stderr
     assert "exportfs -ra" in (state / "calls").read_text()
     assert "all_squash" in (state / "etc/exports.d/jupyterhub-platform.exports").read_text()
+    assert (state / "exported").read_text().splitlines() == [settings.export_path, *(f"\t\t{c}{OPTIONS}" for c in CLIENTS)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server script chowns directories (needs root)")
+def test_server_script_matches_the_exact_export_path(tmp_path: Path) -> None:
+    """Only `<export>2` (or `<export>/sub`) is exported: the export itself is not, so exportfs must run."""
+    state = tmp_path / "state"
+    (state / "etc/exports.d").mkdir(parents=True)
+    settings = cfg("prod").nfs.model_copy(update={"export_path": str(tmp_path / "export" / "jupyterhub")})
+    drop_in = state / "etc/exports.d/jupyterhub-platform.exports"
+    script = server_script(settings, CLIENTS, exports_path=str(drop_in))
+    assert _run(script.text, tmp_path, state).returncode == 0
+    # The drop-in is current (no change), but the kernel's table lost the export; look-alikes remain.
+    (state / "exported").write_text(f"{settings.export_path}2\n\t\t192.0.2.21(rw)\n{settings.export_path}/homes 192.0.2.21(rw)\n")
+    (state / "calls").write_text("")
+    again = _run(script.text, tmp_path, state)
+    assert again.returncode == 0, again.stderr
+    assert "exportfs -ra" in (state / "calls").read_text()
+    assert settings.export_path in (state / "exported").read_text().splitlines()
 
 
 def test_client_script_installs_once(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def queue(raw: dict[str, Any], *indexes: int) -> dict[str, Any]:
 
 def test_prod_tree_is_valid_and_lists_its_leaves() -> None:
     cfg = load(prod())
-    assert cfg.scheduler.leaf_queue_paths() == ["root.students", "root.researchers", "root.gpu"]
+    assert cfg.scheduler.leaf_queue_paths() == ["root.students", "root.researchers", "root.gpu", "root.exam"]
     assert cfg.scheduler.fallback_queue_path == "root.system"
 
 
@@ -181,7 +181,8 @@ def test_guarantees_beyond_inventory_capacity() -> None:
     queue(raw, 2)["guaranteed"]["vcore"] = "44"
     queue(raw, 1)["guaranteed"]["vcore"] = "56"
     lines = errors(raw)
-    assert any(line.startswith(f"error: {GPU}.guaranteed.vcore: vcore guarantees reach 134 cores") for line in lines)
+    # Running total: system 2, students 20, researchers 56, then the GPU queue's 44 crosses 109.
+    assert any(line.startswith(f"error: {GPU}.guaranteed.vcore: vcore guarantees reach 122 cores") for line in lines)
 
 
 def test_capacity_rule_skipped_without_node_sizes() -> None:
@@ -189,7 +190,7 @@ def test_capacity_rule_skipped_without_node_sizes() -> None:
     for n in raw["inventory"]["nodes"]:
         n.pop("cpus", None)
     queue(raw, 2)["guaranteed"]["vcore"] = "44"
-    queue(raw, 1)["guaranteed"]["vcore"] = "56"
+    queue(raw, 1)["guaranteed"]["vcore"] = queue(raw, 1)["max"]["vcore"] = "56"
     cfg = load(raw)
     assert "vcore" not in inventory_capacity(cfg) and "memory" in inventory_capacity(cfg)
 
@@ -276,5 +277,5 @@ def test_memory_capacity_counts_the_control_plane_reserve() -> None:
     raw["inventory"]["nodes"][0].update(cpus=4, memory_gib=8)
     # dev-1 is control plane and worker: 1 + 1 cores and 2 + 3 GiB reserved.
     assert inventory_capacity(load(copy.deepcopy(raw))) == {"vcore": 2000, "memory": 3 * 2**30}
-    queue(raw, 0)["guaranteed"] = {"memory": "2Gi"}  # + the fallback queue's 2Gi = 4Gi > 3Gi
+    queue(raw, 0)["guaranteed"] = {"memory": "4Gi"}  # 4Gi > 3Gi
     assert f"{STUDENTS}.guaranteed.memory" in paths(raw)

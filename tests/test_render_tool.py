@@ -71,6 +71,13 @@ def test_secrets_render_as_placeholder(rendered: Rendered) -> None:
             assert "placeholder-" not in path.read_text(), path
 
 
+def test_hub_releases_keep_their_values_output_secret(rendered: Rendered) -> None:
+    plan, _ = rendered("prod")
+    releases = [r for r in plan["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release" and r["name"].startswith("hub-")]
+    assert len(releases) == 3
+    assert all(r["additional_secret_outputs"] == ["values"] for r in releases)
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tools.render", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 

@@ -61,7 +61,7 @@ def test_configmap_is_its_own_resource_before_the_pinned_release() -> None:
         assert reg.parent == component.urn and reg.provider and "::test::" in reg.provider
     ns = recorder.named("yunikorn-namespace")
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert recorder.outputs["queues"] == ["root.students", "root.researchers", "root.gpu"]
+    assert recorder.outputs["queues"] == ["root.students", "root.researchers", "root.gpu", "root.exam"]
 
 
 def test_hub_identity_reaches_the_admission_controller() -> None:

@@ -14,7 +14,7 @@ from components.yunikorn.values import hub_identity_regexes, process_namespaces,
 from config.gpu import gpu_resource_name
 from config.loader import load_platform
 from config.platform import PlatformConfig
-from config.scheduler import SchedulerConfig, memory_bytes, millicores
+from config.scheduler import NOTEBOOK_GROUP, SchedulerConfig, memory_bytes, millicores
 from tests.helpers import check_golden, require_upstream, stack_raw
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # YuniKorn's own queue-name check (all releases)
@@ -97,6 +97,29 @@ def yunikorn_problems(document: dict[str, Any]) -> list[str]:
     for rule in part["placementrules"]:
         if rule["name"] == "fixed" and rule["value"] not in leaves:
             problems.append(f"fixed rule points at {rule['value']}, not a leaf")
+        problems += _filter_problems(rule)
+    return problems
+
+
+SPECIAL = re.compile(r"[\^$*+?()\[{}|]")  # yunikorn-core configs.SpecialRegExp: what makes a name a regexp
+FILTER_NAME = {"users": re.compile(r"^[_a-zA-Z][a-zA-Z0-9:_.@-]*[$]?$"), "groups": re.compile(r"^[_a-zA-Z][a-zA-Z0-9:_.-]*$")}
+
+
+def _filter_problems(rule: dict[str, Any]) -> list[str]:
+    """YuniKorn's filter check: type allow/deny; a single entry is a name, else it must be a real regexp."""
+    flt = rule.get("filter")
+    if flt is None:
+        return []
+    problems = [] if flt.get("type", "") in ("", "allow", "deny") else [f"{rule['name']}: bad filter type"]
+    for kind in ("users", "groups"):
+        entries = flt.get(kind, [])
+        if len(entries) == 1 and not FILTER_NAME[kind].match(entries[0]):
+            try:
+                re.compile(entries[0])
+            except re.error:
+                problems.append(f"{rule['name']}: filter {kind} is no regexp")
+            if not SPECIAL.search(entries[0]):
+                problems.append(f"{rule['name']}: filter {kind} is neither a name nor a regexp")
     return problems
 
 
@@ -120,20 +143,23 @@ def test_the_independent_check_catches_a_bad_document() -> None:
 def test_prod_queue_semantics() -> None:
     c = cfg("prod")
     part = render_partition(c.scheduler, gpu_resource_name(c))["partitions"][0]
+    # The fallback rule never takes a notebook (the hub's marker group) nor a pod the hub SA left unlabelled.
+    notebooks_out = {"type": "deny", "users": ["^system:serviceaccount:[^:]+:hub$"], "groups": [NOTEBOOK_GROUP]}
     assert part["placementrules"] == [
         {"name": "provided", "create": False},
-        {"name": "fixed", "value": "root.system", "create": False},
+        {"name": "fixed", "value": "root.system", "create": False, "filter": notebooks_out},
     ]
-    assert part["preemption"] == {"enabled": True}
+    assert "preemption" not in part  # deprecated partition key since YuniKorn 1.3
     root = part["queues"][0]
     assert "submitacl" not in root and root["adminacl"] == " admins"
     by_name = {q["name"]: q for q in root["queues"]}
-    assert list(by_name) == ["students", "researchers", "gpu", "system"]
+    assert list(by_name) == ["students", "researchers", "gpu", "exam", "system"]
     assert by_name["students"]["submitacl"] == " students,admins"
-    assert by_name["gpu"]["submitacl"] == " gpu-users"
+    assert by_name["gpu"]["submitacl"] == " gpu-users,admins"
     assert by_name["gpu"]["resources"]["max"]["nvidia.com/gpu"] == "14"
     assert by_name["students"]["resources"]["max"]["nvidia.com/gpu"] == "0"
-    for leaf in ("students", "researchers", "gpu"):
+    assert by_name["exam"]["limits"][0]["maxapplications"] == 1 and by_name["exam"]["submitacl"] == " students,admins"
+    for leaf in ("students", "researchers", "gpu", "exam"):
         assert by_name[leaf]["properties"]["application.sort.policy"] == "fair"
         assert by_name[leaf]["properties"]["preemption.policy"] == "disabled"
     assert by_name["students"]["limits"] == [

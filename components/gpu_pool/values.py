@@ -107,6 +107,13 @@ def operator_values(cfg: PlatformConfig) -> dict[str, Any]:
             "config": {"create": False, "name": MIG_CONFIGMAP, "default": MIG_DISABLED},
             # A reboot would kill every notebook on the node; H100/A100 switch MIG mode without one.
             "env": [{"name": "WITH_REBOOT", "value": "false"}],
+            # No `gpuClientsConfig`: with host drivers the MIG manager already stops and restarts the
+            # host services in the operator's own `default-gpu-clients` ConfigMap (nvidia-dcgm, dcgm,
+            # nvsm, ...) around a change; the platform installs none of them (DCGM runs inside the
+            # exporter pod). nvidia-persistenced is deliberately not stopped: it keeps the driver (and
+            # the MIG instances) initialised; H100 enables MIG without a GPU reset. On A100/A30 a
+            # persistenced or loaded nvidia_drm module can block the reset a mode change needs: the
+            # node then shows `nvidia.com/mig.config.state=failed`; drain and reboot it once.
         },
         "dcgmExporter": {"enabled": True, "serviceMonitor": {"enabled": False}},
         "daemonsets": {"tolerations": GPU_DAEMONSET_TOLERATIONS, "priorityClassName": "system-node-critical"},

@@ -145,7 +145,11 @@ class JupyterHubRelease(pulumi.ComponentResource):
             value_yaml_files=secret_values,
             timeout=RELEASE_TIMEOUT_SECONDS,
             max_history=10,
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=prerequisites)),
+            # The Release echoes its merged values (the proxy token from the secret values file included) in
+            # its `values` output: keep that output encrypted in state.
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=prerequisites, additional_secret_outputs=["values"])
+            ),
         )
         self.namespace = ns
         self.url = f"https://{hub.host}/" if hub.host and hub.https.mode != "none" else None

@@ -87,3 +87,16 @@ def describe(profile: HubProfile) -> str:
 def profile_groups(hub: HubConfig) -> dict[str, list[str]]:
     """Slug -> groups that may see it (only restricted profiles are listed)."""
     return {p.slug: list(p.allowed_groups) for p in hub.profiles if p.allowed_groups}
+
+
+def queue_access(cfg: PlatformConfig, hub: HubConfig) -> dict[str, dict[str, Any]]:
+    """Slug -> who the profile's queue admits (its submit ACLs up to root): the hub hides a profile from
+    anyone YuniKorn would refuse, admins included (their server would be rejected)."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in hub.profiles:
+        access = cfg.scheduler.submit_access(p.queue)
+        if access is None:  # not a configured queue (a config rule reports it): admit nobody
+            out[p.slug] = {"everyone": False, "users": [], "groups": []}
+        else:
+            out[p.slug] = {"everyone": access.everyone, "users": list(access.users), "groups": list(access.groups)}
+    return out

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 from components.jupyterhub.auth import auth_values
 from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
-from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list
+from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
+from config.gpu import gpu_seats
+from config.gpu_rules import GPU_TAINT_KEY
 from config.hubs import HubConfig
+from config.scheduler import NOTEBOOK_GROUP
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -138,6 +141,9 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
     hub_values: dict[str, Any] = {
         "existingSecret": PLATFORM_SECRET,
         "concurrentSpawnLimit": hub.concurrent_spawn_limit,
+        # Spawns that wait in a YuniKorn queue until the start timeout fail one after another; with the chart's
+        # default (5) the hub would then shut itself down. 0: never.
+        "consecutiveFailureLimit": 0,
         "allowNamedServers": hub.allow_named_servers,
         "namedServerLimitPerUser": hub.named_server_limit_per_user if hub.allow_named_servers else 0,
         "db": db_values(cfg, hub),
@@ -150,9 +156,12 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
     }
     if hub.active_server_limit:
         hub_values["activeServerLimit"] = hub.active_server_limit
+    # The image pullers (hook and continuous) must run on GPU nodes too, which carry the GPU taint.
+    tolerations = [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}] if gpu_seats(cfg) > 0 else []
     return {
         "hub": hub_values,
         "proxy": {"https": _https(hub), "service": _proxy_service(hub)},
+        "prePuller": {"extraTolerations": tolerations},
         "scheduling": {
             # YuniKorn schedules user pods; placeholders only make sense with a cluster autoscaler.
             "userScheduler": {"enabled": False},
@@ -188,7 +197,13 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
                 "hub": hub.name,
                 "auth": auth.custom,
                 "profileGroups": profile_groups(hub),
-                "yunikorn": {"defaultQueue": default.queue, "adminWritableVolumes": writable_for_admins},
+                "queueAccess": queue_access(cfg, hub),
+                "yunikorn": {
+                    "defaultQueue": default.queue,
+                    "fallbackQueue": cfg.scheduler.fallback_queue_path,
+                    "notebookGroup": NOTEBOOK_GROUP,
+                    "adminWritableVolumes": writable_for_admins,
+                },
             }
         },
     }

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 from pathlib import Path
 
 import pulumi
@@ -30,6 +29,7 @@ from config.nfs import (
     SHARED_DIR,
     NfsConfig,
     csi_controller_replicas,
+    nfs_export_clients,
     nfs_server_address,
     nfs_server_node,
 )
@@ -59,7 +59,7 @@ class NfsClaims:
     """Everything the hub's pods must wait for (claims, volumes, server directories)."""
 
 
-def server_script(settings: NfsConfig, clients: IPv4Network, exports_path: str = EXPORTS_DROP_IN) -> RenderedScript:
+def server_script(settings: NfsConfig, clients: Sequence[str], exports_path: str = EXPORTS_DROP_IN) -> RenderedScript:
     subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
     return render_script(
         "nfs-server",
@@ -98,7 +98,7 @@ class NfsStorage(pulumi.ComponentResource):
         *,
         settings: NfsConfig,
         server_address: str,
-        client_network: IPv4Network,
+        export_clients: Sequence[str],
         server_node: Node | None,
         client_nodes: Sequence[Node],
         access: Mapping[str, NodeAccess],
@@ -118,7 +118,7 @@ class NfsStorage(pulumi.ComponentResource):
         # Host steps: no dependencies, so they run alongside node preparation.
         self.server_step = None
         if self._server_access is not None:
-            self.server_step = run_step(self._server_access, "nfs-server", server_script(settings, client_network), parent=self)
+            self.server_step = run_step(self._server_access, "nfs-server", server_script(settings, export_clients), parent=self)
         self.client_steps = [
             run_step(access[n.name], "nfs-client", client_script(), parent=self) for n in client_nodes if n.name in access
         ]
@@ -169,7 +169,7 @@ class NfsStorage(pulumi.ComponentResource):
             name,
             settings=cfg.nfs,
             server_address=nfs_server_address(cfg),
-            client_network=cfg.inventory.node_network,
+            export_clients=nfs_export_clients(cfg),
             server_node=nfs_server_node(cfg),
             client_nodes=cfg.inventory.kubernetes_nodes if cfg.builds_cluster else [],
             access=access,

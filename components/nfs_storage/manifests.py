@@ -5,8 +5,8 @@ No Pulumi import: every function returns plain data that tests validate with kub
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 from typing import Any
 
 from config.nfs import NfsConfig
@@ -23,13 +23,16 @@ HOMES_CLAIM = "homes"
 EXPORT_OPTIONS = "rw,sync,no_subtree_check,all_squash,anonuid={uid},anongid={gid}"
 
 
-def exports_line(settings: NfsConfig, clients: IPv4Network) -> str:
-    """The `/etc/exports.d` entry: the export, readable and writable by the node network only."""
+def exports_line(settings: NfsConfig, clients: Sequence[str]) -> str:
+    """The `/etc/exports.d` entry: the export, readable and writable by the given clients only (the
+    Kubernetes nodes' addresses, see `config.nfs.nfs_export_clients`), each with its own options."""
+    if not clients:
+        raise ValueError("an NFS export needs at least one client")
     options = EXPORT_OPTIONS.format(uid=settings.owner_uid, gid=settings.owner_gid)
-    return f"{settings.export_path} {clients.with_prefixlen}({options})"
+    return " ".join([settings.export_path, *(f"{client}({options})" for client in clients)])
 
 
-def exports_file(settings: NfsConfig, clients: IPv4Network) -> str:
+def exports_file(settings: NfsConfig, clients: Sequence[str]) -> str:
     return (
         "# Managed by jupyterhub-platform (NfsStorage): edits are overwritten on the next deployment.\n"
         f"{exports_line(settings, clients)}\n"

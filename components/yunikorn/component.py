@@ -18,13 +18,17 @@ stamp `system:serviceaccount:<ns>:hub` on all of them (one user, per-user limits
    `admissionController.accessControl.externalUsers` = `^system:serviceaccount:<hub ns>:hub$` per hub
    (and `bypassAuth: false`): only the hubs may set `user.info`; a pod from anyone else carrying it is
    refused, and pods without it get their real creator stamped in. `user.info` cannot be changed later.
+   The hub also adds the group `NOTEBOOK_GROUP` (`config.scheduler`), which keeps notebooks out of the
+   fallback queue (see `components.yunikorn.queues`).
 3. Users hold no Kubernetes API token (z2jh default), so they cannot create pods that claim another
    identity. YuniKorn then applies ACLs, per-user limits and fair sorting to the real user and groups.
 
 Only the hubs' namespaces are processed (`filtering.processNamespaces`); system components keep the
-default scheduler. Pods there that name no usable queue (the hub, proxy, pullers) fall back to the
-bounded `root.<fallback>` queue. The webhook fails open: if the admission controller is down, new
-pods silently go to the default scheduler (hence two replicas).
+default scheduler. The hubs' own pods (hub, proxy, pullers) name no queue and fall back to the bounded
+`root.<fallback>` queue; the admission controller stamps on them the identity of whoever created their
+workload (Helm's caller), or a `kube-system` controller's ServiceAccount when the pod template had none.
+The webhook fails open: if the admission controller is down, new pods silently go to the default
+scheduler (hence two replicas).
 """
 
 from __future__ import annotations

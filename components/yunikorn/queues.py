@@ -2,19 +2,38 @@
 
 Shape: one `default` partition (the only one the Kubernetes shim uses) with
 - placement rules `provided` (the pod's `yunikorn.apache.org/queue` label, queue must exist) then
-  `fixed` to the fallback queue, so a pod that names no usable queue still lands somewhere bounded
-  instead of being rejected (the hub's own pods, image pullers, a notebook whose queue is refused);
-- the configured tree under `root`, plus the fallback leaf (open to all, never GPUs);
-- interactive queues marked `preemption.policy: disabled`: their servers are never preemption victims.
+  `fixed` to the fallback queue for the hubs' own pods (hub, proxy, image pullers name no queue);
+- the configured tree under `root`, plus the fallback leaf (never GPUs);
+- interactive queues marked `preemption.policy: disabled`: their servers are never preemption victims
+  (the partition-level `preemption` key is deprecated since YuniKorn 1.3 and not rendered).
+
+Why notebooks never fall into the fallback queue
+------------------------------------------------
+YuniKorn moves on to the next placement rule when a queue's ACL refuses the user, so with a plain
+`fixed` rule a notebook refused by its own queue would silently run in the fallback queue (no per-user
+limit, no GPUs: it waits until the spawn times out). The `fixed` rule therefore carries a `deny` filter:
+- the group `NOTEBOOK_GROUP`, which the hub adds to every notebook's `user.info`;
+- as a backstop, the hubs' ServiceAccount (the identity the admission controller would stamp on a
+  notebook pod that somehow lacked `user.info`).
+A refused notebook matches no rule and is rejected: its spawn fails at once with YuniKorn's event.
+The hub's profile filter hides such profiles in the first place, and a config rule
+(`config.hubs`) keeps every profile's audience inside its queue's ACL.
+
+The fallback queue's own ACL stays `*`: the hubs' pods carry Kubernetes identities (the Helm caller
+stamped on the workload's pod template by the admission controller, or `system:serviceaccount:kube-system:
+<controller>` with the groups `system:serviceaccounts`, `system:serviceaccounts:kube-system`,
+`system:authenticated` when the template had none), and YuniKorn's ACL parser drops names containing
+`:`, so an ACL naming them would admit nobody and the hubs themselves would never be scheduled.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
-from config.scheduler import QueueConfig, Resources, SchedulerConfig
+from config.scheduler import NOTEBOOK_GROUP, QueueConfig, Resources, SchedulerConfig
 
 SORT_POLICY = "application.sort.policy"
 PREEMPTION_POLICY = "preemption.policy"
@@ -96,6 +115,12 @@ def render_fallback(scheduler: SchedulerConfig, gpu_resource: str) -> dict[str, 
     }
 
 
+def fallback_filter(scheduler: SchedulerConfig) -> dict[str, Any]:
+    """Keep notebooks out of the fallback queue (one user regex and one group name, as YuniKorn reads them)."""
+    hub_sa = rf"^system:serviceaccount:[^:]+:{re.escape(scheduler.hub_service_account)}$"
+    return {"type": "deny", "users": [hub_sa], "groups": [NOTEBOOK_GROUP]}
+
+
 def render_partition(scheduler: SchedulerConfig, gpu_resource: str) -> dict[str, Any]:
     root = render_queue(scheduler.root(), gpu_resource)
     root["queues"] = [*root.get("queues", []), render_fallback(scheduler, gpu_resource)]
@@ -105,10 +130,14 @@ def render_partition(scheduler: SchedulerConfig, gpu_resource: str) -> dict[str,
                 "name": "default",
                 "placementrules": [
                     {"name": "provided", "create": False},
-                    {"name": "fixed", "value": scheduler.fallback_queue_path, "create": False},
+                    {
+                        "name": "fixed",
+                        "value": scheduler.fallback_queue_path,
+                        "create": False,
+                        "filter": fallback_filter(scheduler),
+                    },
                 ],
                 "nodesortpolicy": {"type": scheduler.node_sort_policy},
-                "preemption": {"enabled": scheduler.preemption},
                 "queues": [root],
             }
         ]

@@ -66,13 +66,49 @@ install_toolkit() {
   apt-mark hold nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 >/dev/null
 }
 
+# The drop-in flag appeared in nvidia-container-toolkit 1.18.0; an older nvidia-ctk would reject it (or
+# a future one might rename it): fail with the reason rather than with a CLI usage error.
+check_drop_in_support() {
+  local help
+  help=$(nvidia-ctk runtime configure --help 2>&1 || true)
+  grep -q -- '--drop-in-config' <<<"$help" ||
+    die "nvidia-ctk ($(nvidia-ctk --version 2>/dev/null | head -n 1 || echo unknown version)) has no 'runtime configure --drop-in-config': the host toolkit needs nvidia-container-toolkit 1.18.0 or later (gpu.container_toolkit_version is ${TOOLKIT_VERSION})"
+}
+
+# The driver itself is not held (a held driver blocks its security fixes, and a kernel upgrade would
+# then come without a matching module). But an unattended upgrade of it replaces the user-space
+# libraries under running notebooks, which then fail with "driver/library version mismatch" until a
+# reboot: warn when unattended-upgrades is on and would touch installed, unheld driver packages.
+warn_unattended_driver_upgrades() {
+  local settings installed held pkg exposed=()
+  command -v unattended-upgrade >/dev/null 2>&1 || return 0
+  settings=$(apt-config dump 2>/dev/null || true)
+  grep -Eq '^APT::Periodic::Unattended-Upgrade "[1-9]' <<<"$settings" || return 0
+  if grep -Eq '^Unattended-Upgrade::Package-Blacklist:: "[^"]*nvidia' <<<"$settings"; then
+    return 0
+  fi
+  installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'nvidia-driver-*' 'libnvidia-compute-*' 'nvidia-kernel-*' 2>/dev/null || true)
+  held=$(apt-mark showhold 2>/dev/null || true)
+  while read -r status pkg; do
+    [[ $status == ii && -n $pkg ]] || continue
+    grep -qxF -- "$pkg" <<<"$held" || exposed+=("$pkg")
+  done <<<"$installed"
+  ((${#exposed[@]} == 0)) && return 0
+  log "WARNING: unattended-upgrades may upgrade the NVIDIA driver (${exposed[*]}) under running notebooks; exclude it (Unattended-Upgrade::Package-Blacklist { \"nvidia-\"; \"libnvidia-\"; }; in /etc/apt/apt.conf.d/) and upgrade drivers in a drained maintenance window with a reboot"
+}
+
+# The drop-in is missing before the first configure: cat's failure must not fail the pipe (pipefail).
 config_digest() {
-  cat "$CONTAINERD_CONFIG" "$DROP_IN_CONFIG" 2>/dev/null | sha256sum
+  {
+    cat "$CONTAINERD_CONFIG"
+    if [[ -f $DROP_IN_CONFIG ]]; then cat "$DROP_IN_CONFIG"; fi
+  } | sha256sum
 }
 
 configure_containerd() {
   local before after
   [[ -f $CONTAINERD_CONFIG ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
+  check_drop_in_support
   before=$(config_digest)
   # Writes only the drop-in (and an `imports` line in the main config when it lacks one).
   nvidia-ctk runtime configure --runtime=containerd --config="$CONTAINERD_CONFIG" \
@@ -91,6 +127,7 @@ configure_containerd() {
 }
 
 check_driver
+warn_unattended_driver_upgrades
 if [[ $CONFIGURE_TOOLKIT == true ]]; then
   install_toolkit
   configure_containerd

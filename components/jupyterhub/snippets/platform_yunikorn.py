@@ -28,7 +28,12 @@ def platform_modify_pod_hook(spawner, pod):
     labels["yunikorn.apache.org/app-id"] = platform_app_id(user.name, spawner.name or "", secrets.token_hex(3))
     # The chosen profile sets the queue label; a spawn without a profile goes to the default profile's queue.
     labels.setdefault("yunikorn.apache.org/queue", _platform_yunikorn["defaultQueue"])
-    groups = sorted(g.name for g in user.groups)
+    if labels["yunikorn.apache.org/queue"] == _platform_yunikorn.get("fallbackQueue"):
+        raise ValueError("notebooks never run in the fallback queue (the hubs' own pods only)")
+    # The notebook group comes last (after the user's own groups) and keeps placement from ever putting the
+    # server into the fallback queue: a server its queue refuses is rejected instead of waiting there.
+    groups = sorted(g.name for g in user.groups if g.name != _platform_yunikorn["notebookGroup"])
+    groups.append(_platform_yunikorn["notebookGroup"])
     annotations["yunikorn.apache.org/user.info"] = json.dumps({"user": user.name, "groups": groups})
     annotations["yunikorn.apache.org/allow-preemption"] = "false"
     if user.admin:

@@ -15,9 +15,11 @@ ensure_dir() {
   chmod 0755 "$dir"
 }
 
-# grep reads all of exportfs's output (no -q): an early exit would fail the pipe under pipefail.
+# exported PATH: PATH itself is exported (`exportfs -v` starts each export with its path, followed by
+# blanks or a line break; a prefix such as PATH2 or PATH/sub does not count). awk reads all of
+# exportfs's output: an early exit would fail the pipe under pipefail.
 exported() {
-  exportfs -v | grep -F -- "$1" >/dev/null
+  exportfs -v | awk -v want="$1" '$1 == want { found = 1 } END { exit !found }'
 }
 
 ensure_dir "$EXPORT_PATH"
