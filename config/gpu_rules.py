@@ -9,7 +9,7 @@ from config.errors import ConfigIssue
 from config.gpu import MIG_RESOURCE_PREFIX, gpu_nodes, gpu_resource_names, gpu_seats_on, node_mig_layout
 from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
 from config.inventory import Role
-from config.scheduler_rules import _reserve as node_reserve  # the capacity checks' per-node reserve, read-only
+from config.scheduler_rules import node_reserve_amounts
 
 if TYPE_CHECKING:
     from config.gpu import MigLayout
@@ -117,7 +117,7 @@ def gpu_profile_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                 servers = gpu_seats_on(cfg, node) // profile.gpu
                 if servers == 0 or not _may_land_on(node, profile):
                     continue
-                reserve = node_reserve(cfg.scheduler, node)
+                reserve = node_reserve_amounts(cfg.scheduler, node)
                 checks = [
                     ("cpu_guarantee", "CPUs", node.cpus, reserve.get("vcore", 0) / 1000, profile.cpu_guarantee),
                     ("mem_guarantee_gib", "GiB", node.memory_gib, reserve.get("memory", 0) / _GIB, profile.mem_guarantee_gib),

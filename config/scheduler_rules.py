@@ -262,7 +262,8 @@ def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             yield ConfigIssue(f"{path}.guaranteed.gpu", f"GPU guarantees reach {total} here, but the pool has {seats} seats")
 
 
-def _reserve(s: SchedulerConfig, node: Node) -> dict[str, int]:
+def node_reserve_amounts(s: SchedulerConfig, node: Node) -> dict[str, int]:
+    """What a node keeps for the system (kubelet, OS): the node reserve, plus more on control planes."""
     out = amounts(s.node_reserve)
     if node.has(Role.CONTROL_PLANE):
         for key, value in amounts(s.control_plane_reserve).items():
@@ -275,10 +276,11 @@ def inventory_capacity(cfg: PlatformConfig) -> dict[str, int]:
     absent when any worker does not state it (then its guarantees are not checked)."""
     workers = cfg.inventory.schedulable_nodes
     capacity: dict[str, int] = {}
+    reserves = [node_reserve_amounts(cfg.scheduler, n) for n in workers]
     if workers and all(n.cpus is not None for n in workers):
-        capacity["vcore"] = sum((n.cpus or 0) * 1000 - _reserve(cfg.scheduler, n).get("vcore", 0) for n in workers)
+        capacity["vcore"] = sum((n.cpus or 0) * 1000 - r.get("vcore", 0) for n, r in zip(workers, reserves, strict=True))
     if workers and all(n.memory_gib is not None for n in workers):
-        capacity["memory"] = sum((n.memory_gib or 0) * 2**30 - _reserve(cfg.scheduler, n).get("memory", 0) for n in workers)
+        capacity["memory"] = sum((n.memory_gib or 0) * 2**30 - r.get("memory", 0) for n, r in zip(workers, reserves, strict=True))
     return capacity
 
 
