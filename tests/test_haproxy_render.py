@@ -219,7 +219,7 @@ def test_every_rendered_script_is_shellcheck_clean(tmp_path: Path) -> None:
 def test_scripts_check_before_replacing_and_reload() -> None:
     cfg = render_haproxy_cfg(BACKENDS, "*", 6443, SETTINGS)
     text = haproxy_script(cfg, 6443).text
-    assert 'install_checked "$HAPROXY_CFG_PATH" "$HAPROXY_CFG_MODE" "$HAPROXY_CFG" haproxy -c -q -f' in text
+    assert 'install_file "$HAPROXY_CFG_PATH" "$HAPROXY_CFG_MODE" "$HAPROXY_CFG" haproxy -c -q -f' in text
     assert "systemctl reload" in text and "apt-get install" not in text.split("apply_service haproxy")[1]
     conf = render_keepalived_conf(hosts=_hosts(2), index=0, vip="192.0.2.10", settings=SETTINGS, auth=True)
     ka = keepalived_script(conf, render_check_script(6443), auth=True)

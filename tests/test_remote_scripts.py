@@ -71,3 +71,15 @@ def test_wrapper_runs_the_exact_script_with_stdin_free_for_secrets(tmp_path: Pat
 def test_wrapper_refuses_a_script_containing_its_marker(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="marker"):
         render_script("t", body(tmp_path, "echo x\nJHUB_PLATFORM_STEP\n"))
+
+
+def test_install_file_with_a_checker_never_replaces_a_good_file_with_a_bad_one(tmp_path: Path) -> None:
+    target = tmp_path / "app.conf"
+    target.write_text("good\n")
+    text = 'REDACT=hunter2\ninstall_file "$CONF_PATH" "$CONF_MODE" "$CONF" grep -q ok\n'
+    bad = render_script("t", body(tmp_path, text), files={"CONF": HostFile(str(target), "bad hunter2\n")})
+    result = run(bad.text)
+    assert result.returncode != 0 and "rejected by 'grep -q ok'" in result.stderr
+    assert target.read_text() == "good\n" and sorted(p.name for p in tmp_path.iterdir()) == ["app.conf", "body.sh"]
+    good = render_script("t", body(tmp_path, text), files={"CONF": HostFile(str(target), "ok now\n")})
+    assert run(good.text).returncode == 0 and target.read_text() == "ok now\n"

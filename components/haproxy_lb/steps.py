@@ -20,7 +20,7 @@ def haproxy_script(cfg_text: str, frontend_port: int, cfg_path: str = HAPROXY_CF
     """Step `haproxy`: install HAProxy, check and install haproxy.cfg, start or reload."""
     return render_script(
         "haproxy",
-        [SCRIPTS / "install_checked.sh", SCRIPTS / "haproxy.sh"],
+        [SCRIPTS / "service.sh", SCRIPTS / "haproxy.sh"],
         params={"FRONTEND_PORT": frontend_port},
         files={"HAPROXY_CFG": HostFile(cfg_path, cfg_text, "0644")},
     )
@@ -42,7 +42,7 @@ def keepalived_script(
         raise ValueError("keepalived.conf must carry the auth placeholder exactly when auth is enabled")
     return render_script(
         "keepalived",
-        [SCRIPTS / "install_checked.sh", SCRIPTS / "keepalived.sh"],
+        [SCRIPTS / "service.sh", SCRIPTS / "keepalived.sh"],
         params={"VRRP_AUTH": auth, "AUTH_PLACEHOLDER": AUTH_PLACEHOLDER},
         files={
             # 0600: the live file will hold the VRRP password.

@@ -29,18 +29,30 @@ wait_for() {
   done
 }
 
-# install_file PATH MODE CONTENT: write atomically, only when the content differs.
+# install_file PATH MODE CONTENT [CHECKER...]: write atomically, only when the content differs.
+# With a CHECKER, `CHECKER... CANDIDATE` must accept the new file before it replaces PATH, so a
+# broken config never replaces a working one; its output is shown with $REDACT (when set) masked.
 # Sets FILE_CHANGED=1 when the file was written, 0 when it was already up to date.
 install_file() {
-  local path=$1 mode=$2 content=$3 tmp
+  local path=$1 mode=$2 content=$3 tmp output
+  shift 3
   export FILE_CHANGED=0
   if [[ -f "$path" ]] && [[ "$(cat "$path")" == "$content" ]]; then
     chmod "$mode" "$path"
     return 0
   fi
   mkdir -p "$(dirname "$path")"
+  # mktemp makes the candidate 0600: a secret in it is never readable by others before chmod.
   tmp=$(mktemp "${path}.XXXXXX")
   printf '%s\n' "$content" >"$tmp"
+  if (($# > 0)) && ! output=$("$@" "$tmp" 2>&1); then
+    if [[ -n "${REDACT:-}" ]]; then
+      output=${output//"$REDACT"/[redacted]}
+    fi
+    printf '%s\n' "$output" >&2
+    rm -f "$tmp"
+    die "the new ${path} was rejected by '$*'; the live file is unchanged"
+  fi
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$path"
   export FILE_CHANGED=1

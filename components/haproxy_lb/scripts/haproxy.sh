@@ -5,7 +5,7 @@
 # Parameters: FRONTEND_PORT, HAPROXY_CFG (+ _PATH, _MODE).
 
 apt_install haproxy
-install_checked "$HAPROXY_CFG_PATH" "$HAPROXY_CFG_MODE" "$HAPROXY_CFG" haproxy -c -q -f
+install_file "$HAPROXY_CFG_PATH" "$HAPROXY_CFG_MODE" "$HAPROXY_CFG" haproxy -c -q -f
 apply_service haproxy "$FILE_CHANGED"
 
 frontend_listening() {

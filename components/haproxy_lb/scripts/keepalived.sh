@@ -17,11 +17,11 @@ if [[ "$VRRP_AUTH" == true ]]; then
   # keepalived's PASS auth uses at most 8 characters; quotes, blanks, '!' and '#' break its parser.
   allowed='^[A-Za-z0-9._:+=@%/-]{1,8}$'
   [[ "$pass" =~ $allowed ]] || die "keepalived_auth_pass must be 1 to 8 characters of A-Z a-z 0-9 . _ : + = @ % / -"
-  # shellcheck disable=SC2034 # read by install_checked, which masks it in the checker's output
+  # shellcheck disable=SC2034 # read by install_file, which masks it in the checker's output
   REDACT=$pass
   conf=${conf//"$AUTH_PLACEHOLDER"/"$pass"}
 fi
-install_checked "$KEEPALIVED_CONF_PATH" "$KEEPALIVED_CONF_MODE" "$conf" keepalived -t -f
+install_file "$KEEPALIVED_CONF_PATH" "$KEEPALIVED_CONF_MODE" "$conf" keepalived -t -f
 apply_service keepalived "$FILE_CHANGED"
 wait_for 60 "keepalived running" systemctl is-active --quiet keepalived
 log "keepalived is running"
