@@ -132,3 +132,9 @@ def test_malformed_stack_files_are_config_errors(tmp_path: Path, text: str, expe
     result = run_cli("broken", "--stack-file", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and result.stderr.startswith(expected), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_whole_numbers_render_as_integers(rendered: Rendered) -> None:
+    _, out = rendered("prod")
+    values = yaml.safe_load((out / "files" / "releases" / "hub-teaching" / "values.yaml").read_text())
+    assert values["singleuser"]["startTimeout"] == 1800 and isinstance(values["singleuser"]["startTimeout"], int)

@@ -22,13 +22,18 @@ SECRET_MARK = "[secret]"
 
 
 def redact(value: Any) -> Any:
-    """Replace every secret (as the engine wraps it) by "[secret]"."""
+    """Replace every secret (as the engine wraps it) by "[secret]", for display.
+
+    The engine carries every number as a double; whole numbers are shown as the integers the
+    program passed (`port: 22`, not `22.0`)."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
             return SECRET_MARK
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
