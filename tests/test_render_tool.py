@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -138,3 +139,22 @@ def test_whole_numbers_render_as_integers(rendered: Rendered) -> None:
     _, out = rendered("prod")
     values = yaml.safe_load((out / "files" / "releases" / "hub-teaching" / "values.yaml").read_text())
     assert values["singleuser"]["startTimeout"] == 1800 and isinstance(values["singleuser"]["startTimeout"], int)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_chart_is_pinned_with_bounded_wait_and_history(rendered: Rendered, stack: str) -> None:
+    releases = [r for r in rendered(stack)[0]["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    assert len(releases) >= 4
+    for rel in releases:
+        inputs = rel["inputs"]
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+", inputs["version"]), rel["name"]
+        assert inputs["repositoryOpts"]["repo"].startswith("https://"), rel["name"]
+        assert inputs["timeout"] >= 300 and inputs["maxHistory"] == 10, rel["name"]
+
+
+def test_a_floating_chart_version_is_refused() -> None:
+    from components.common.charts import pinned_release
+
+    with pytest.raises(ValueError, match="exact version"):
+        pinned_release("x", release="x", chart="x", version="^1.2", repo="https://e", namespace="n", values={},
+                       timeout=60, opts=None)  # type: ignore[arg-type]  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.gpu_pool import values
 from components.gpu_pool.host import STEP, gpu_host_script
@@ -107,30 +108,18 @@ class GpuNodePool(pulumi.ComponentResource):
         chart_opts = pulumi.ResourceOptions(
             parent=self, provider=provider, depends_on=[namespace, *config_maps, *patches, *depends_on]
         )
-        if gpu.provider == "gpu-operator":
-            release = k8s.helm.v3.Release(
-                f"{name}-gpu-operator",
-                name="gpu-operator",
-                chart="gpu-operator",
-                version=gpu.operator_chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=values.OPERATOR_REPO),
-                namespace=gpu.namespace,
-                values=values.operator_values(cfg),
-                timeout=gpu.release_timeout_seconds,
-                opts=chart_opts,
-            )
-        else:
-            release = k8s.helm.v3.Release(
-                f"{name}-device-plugin",
-                name="nvidia-device-plugin",
-                chart="nvidia-device-plugin",
-                version=gpu.device_plugin_chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=values.DEVICE_PLUGIN_REPO),
-                namespace=gpu.namespace,
-                values=values.device_plugin_values(cfg),
-                timeout=gpu.release_timeout_seconds,
-                opts=chart_opts,
-            )
+        operator = gpu.provider == "gpu-operator"
+        release = pinned_release(
+            f"{name}-gpu-operator" if operator else f"{name}-device-plugin",
+            release="gpu-operator" if operator else "nvidia-device-plugin",
+            chart="gpu-operator" if operator else "nvidia-device-plugin",
+            version=gpu.operator_chart_version if operator else gpu.device_plugin_chart_version,
+            repo=values.OPERATOR_REPO if operator else values.DEVICE_PLUGIN_REPO,
+            namespace=gpu.namespace,
+            values=values.operator_values(cfg) if operator else values.device_plugin_values(cfg),
+            timeout=gpu.release_timeout_seconds,
+            opts=chart_opts,
+        )
         self.ready = [release]
         self.outputs = gpu_pool_outputs(cfg)
         self.register_outputs(self.outputs)

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
+from components.common.charts import pinned_release
 from components.jupyterhub import auth as hub_auth
 from components.jupyterhub.values import (
     CHART,
@@ -134,17 +135,16 @@ class JupyterHubRelease(pulumi.ComponentResource):
         secret_values = _secret(proxy_token.hex).apply(
             lambda token: [pulumi.StringAsset(yaml.safe_dump({"proxy": {"secretToken": token}}))]
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = pinned_release(
             name,
-            name="jupyterhub",
+            release="jupyterhub",
             chart=CHART,
             version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            repo=CHART_REPOSITORY,
             namespace=ns,
             values=values,
             value_yaml_files=secret_values,
             timeout=RELEASE_TIMEOUT_SECONDS,
-            max_history=10,
             # The Release echoes its merged values (the proxy token from the secret values file included) in
             # its `values` output: keep that output encrypted in state.
             opts=pulumi.ResourceOptions.merge(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.common.shell import RenderedScript
 from components.k8s_cluster import steps
@@ -105,12 +106,12 @@ class K8sHACluster(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[kubeconfig_step]),
         )
-        calico = k8s.helm.v3.Release(
+        calico = pinned_release(
             f"{name}-calico",
-            name="calico",
+            release="calico",
             chart="tigera-operator",
             version=cfg.cluster.calico_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=TIGERA_REPO),
+            repo=TIGERA_REPO,
             namespace="tigera-operator",
             create_namespace=True,
             values=calico_values(cfg),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.common.shell import HostFile, RenderedScript, render_script
 from components.nfs_storage import manifests
@@ -125,12 +126,12 @@ class NfsStorage(pulumi.ComponentResource):
         host_steps: list[pulumi.Resource] = [*self.client_steps, *([self.server_step] if self.server_step else [])]
 
         k8s_opts = pulumi.ResourceOptions(provider=provider, parent=self, depends_on=[*depends_on, *host_steps])
-        self.csi_driver = k8s.helm.v3.Release(
+        self.csi_driver = pinned_release(
             f"{name}-csi-driver",
-            name="csi-driver-nfs",
+            release="csi-driver-nfs",
             chart="csi-driver-nfs",
             version=settings.csi_driver_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=settings.csi_chart_repository),
+            repo=settings.csi_chart_repository,
             namespace=settings.csi_namespace,
             values=manifests.csi_values(controller_replicas),
             timeout=600,

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.charts import pinned_release
 from components.yunikorn.queues import render_queues_yaml
 from components.yunikorn.values import yunikorn_values
 from config.scheduler import SchedulerConfig
@@ -89,12 +90,12 @@ class YuniKornScheduler(pulumi.ComponentResource):
             data={"queues.yaml": self.queues_yaml},
             opts=pulumi.ResourceOptions(provider=provider, parent=self),
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = pinned_release(
             f"{name}-release",
-            name=RELEASE_NAME,
+            release=RELEASE_NAME,
             chart="yunikorn",
             version=settings.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=settings.chart_repository),
+            repo=settings.chart_repository,
             namespace=ns.metadata["name"],
             values=yunikorn_values(settings, hub_namespaces),
             timeout=600,
