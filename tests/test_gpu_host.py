@@ -31,6 +31,7 @@ STUBS = {
         'for a in "$@"; do [[ $a == --drop-in-config=* ]] && echo "[nvidia]" >"${a#--drop-in-config=}"; done; exit 0'
     ),
     "systemctl": 'echo "systemctl $*" >>"$STATE/calls"; exit 0',
+    "containerd": 'echo "containerd containerd.io v2.2.6 0123abc"',
     "unattended-upgrade": "exit 0",
     "apt-config": 'cat "$STATE/apt-config" 2>/dev/null; exit 0',
     "apt-mark": 'if [[ "$1" == showhold ]]; then cat "$STATE/held" 2>/dev/null; fi; exit 0',
