@@ -130,9 +130,12 @@ def _join(host: Host, cfg: Any, name: str) -> Any:
 
 @pytest.mark.parametrize(
     "ready",
-    ["True kubelet is posting ready status",
-     "False container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:cni plugin not initialized"],
-)  # fmt: skip
+    [
+        "True kubelet is posting ready status",
+        "False container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+        "message:cni plugin not initialized",
+    ],
+)
 def test_a_finished_worker_join_without_marker_is_kept(tmp_path: Path, cfg: Any, ready: str) -> None:
     host = Host(tmp_path, "worker-1")
     host.write("etc/kubernetes/kubelet.conf", "kubelet\n")
@@ -260,7 +263,11 @@ def test_preflight_reports_every_problem_with_its_fix(tmp_path: Path, cfg: Any) 
 
 @pytest.mark.parametrize(
     ("firewall", "file", "text"),
-    [("firewalld", "firewalld-ports", "6443/tcp\n"), ("nftables", "nft", "table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n  tcp dport { 22, 6443 } accept\n }\n}\n")],
+    [
+        ("firewalld", "firewalld-ports", "6443/tcp\n"),
+        ("nftables", "nft", "table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n"
+         "  tcp dport { 22, 6443 } accept\n }\n}\n"),
+    ],
 )  # fmt: skip
 def test_preflight_reads_firewalld_and_nftables(tmp_path: Path, cfg: Any, firewall: str, file: str, text: str) -> None:
     host = Host(tmp_path, "worker-1")
@@ -284,8 +291,11 @@ def _identities(tmp_path: Path, cfg: Any, hosts: list[Host]) -> str:
 
 
 def test_two_nodes_with_one_product_uuid_are_refused(tmp_path: Path, cfg: Any) -> None:
-    hosts = [Host(tmp_path, "cp-1", "c10e-0001", "52:54:00:00:00:01"), Host(tmp_path, "worker-1", "C10E-0001", "52:54:00:00:00:02"),
-             Host(tmp_path, "worker-2", "c10e-0003", "52:54:00:00:00:01")]  # fmt: skip
+    hosts = [
+        Host(tmp_path, "cp-1", "c10e-0001", "52:54:00:00:00:01"),
+        Host(tmp_path, "worker-1", "C10E-0001", "52:54:00:00:00:02"),  # same UUID, other case
+        Host(tmp_path, "worker-2", "c10e-0003", "52:54:00:00:00:01"),  # same MAC
+    ]
     identities = _identities(tmp_path, cfg, hosts)
     result = hosts[0].run(steps.unique_hosts(node(cfg, "cp-1")), stdin=identities)
     assert result.returncode != 0

@@ -64,7 +64,7 @@ class K8sHACluster(pulumi.ComponentResource):
         self.prepared, self.joined = {}, {}
 
         # 1. Preflight and preparation of every node, all in parallel.
-        preflights: list["command.remote.Command"] = []
+        preflights: list[command.remote.Command] = []
         for node in inv.kubernetes_nodes:
             pre = run_step(access[node.name], "preflight", steps.preflight(cfg, node), parent=self)
             preflights.append(pre)

@@ -137,7 +137,7 @@ def calico_values(cfg: PlatformConfig) -> dict[str, Any]:
                         "natOutgoing": "Enabled",
                         "nodeSelector": "all()",
                     }
-                ]
+                ],
             },
         },
         "apiServer": {"enabled": False},

@@ -9,7 +9,7 @@
 # containers from their GPUs (nvidia-docker#1730). Packages whose scripts may reload systemd are
 # installed, and containerd is restarted, only while the node has not joined (no workloads yet).
 
-containerd_config="${HOST_ROOT}${CONTAINERD_CONFIG}"
+runtime_config="${HOST_ROOT}${CONTAINERD_CONFIG}"
 drop_in="${HOST_ROOT}${DROP_IN_CONFIG}"
 joined=false
 if [[ -f "${HOST_ROOT}/etc/kubernetes/kubelet.conf" ]]; then
@@ -102,7 +102,7 @@ warn_unattended_driver_upgrades() {
 # The drop-in is missing before the first configure: cat's failure must not fail the pipe (pipefail).
 config_digest() {
   {
-    cat "$containerd_config"
+    cat "$runtime_config"
     if [[ -f $drop_in ]]; then cat "$drop_in"; fi
   } | sha256sum
 }
@@ -121,12 +121,12 @@ check_containerd_version() {
 
 configure_containerd() {
   local before after
-  [[ -f $containerd_config ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
+  [[ -f $runtime_config ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
   check_containerd_version
   check_drop_in_support
   before=$(config_digest)
   # Writes only the drop-in (and an `imports` line in the main config when it lacks one).
-  nvidia-ctk runtime configure --runtime=containerd --config="$containerd_config" \
+  nvidia-ctk runtime configure --runtime=containerd --config="$runtime_config" \
     --drop-in-config="$drop_in" --set-as-default >/dev/null
   after=$(config_digest)
   if [[ $before == "$after" ]]; then

@@ -8,9 +8,9 @@
 # keeps what is already there: certificates, kubeconfigs) and then the phases after the API is up.
 # Parameters: API_ENDPOINT JOIN_TIMEOUT INIT_MARKER JOIN_MARKER NODE_NAME; files KUBEADM_CONFIG
 
-kube_dir="${HOST_ROOT}${KUBE_DIR}"
+k8s_dir="${HOST_ROOT}${KUBE_DIR}"
 config="${HOST_ROOT}${KUBEADM_CONFIG_PATH}"
-export KUBECONFIG="${kube_dir}/admin.conf"
+export KUBECONFIG="${k8s_dir}/admin.conf"
 install_file "$config" "$KUBEADM_CONFIG_MODE" "$KUBEADM_CONFIG"
 
 # Before the marker no other node has joined and nothing is deployed: starting over loses nothing.
@@ -37,7 +37,7 @@ if [[ -f "${HOST_ROOT}${JOIN_MARKER}" ]]; then
   die "this node joined the cluster as another control plane: the first control plane in the inventory must stay first"
 elif [[ -f "${HOST_ROOT}${INIT_MARKER}" ]]; then
   log "already initialised: not running kubeadm init"
-elif [[ -f "${kube_dir}/kubelet.conf" ]]; then
+elif [[ -f "${k8s_dir}/kubelet.conf" ]]; then
   log "kubeadm init was interrupted earlier: running its phases again with the same config"
   # Up to the API: certificates and kubeconfigs are reused, manifests rewritten, kubelet (re)started.
   phase certs all

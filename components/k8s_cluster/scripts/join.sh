@@ -10,7 +10,7 @@
 # Parameters: NODE_NAME JOIN_ROLE JOIN_TIMEOUT JOIN_MARKER INIT_MARKER MINT_STEP; files JOIN_CONFIG;
 # stdin: TOKEN CA_HASH CERT_KEY
 
-kube_dir="${HOST_ROOT}${KUBE_DIR}"
+k8s_dir="${HOST_ROOT}${KUBE_DIR}"
 marker="${HOST_ROOT}${JOIN_MARKER}"
 material=$(read_secret_stdin)
 install_file "${HOST_ROOT}${JOIN_CONFIG_PATH}" "$JOIN_CONFIG_MODE" "$JOIN_CONFIG"
@@ -35,7 +35,7 @@ write_marker() {
 # no CNI is installed yet (Calico comes after every join). Asked with the node's own credentials.
 kubelet_reporting() {
   local ready
-  ready=$(timeout 30 kubectl --kubeconfig "${kube_dir}/kubelet.conf" get node "$NODE_NAME" --request-timeout=20s \
+  ready=$(timeout 30 kubectl --kubeconfig "${k8s_dir}/kubelet.conf" get node "$NODE_NAME" --request-timeout=20s \
     -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}{.status} {.message}{end}' 2>/dev/null) || return 1
   [[ "$ready" == True* ]] || { [[ "$ready" == False* ]] && grep -qiE 'network|cni' <<<"$ready"; }
 }
@@ -43,13 +43,13 @@ kubelet_reporting() {
 # etcd_member_healthy: on a control plane, its etcd static pod runs and passes its health probe.
 etcd_member_healthy() {
   local ready
-  ready=$(timeout 30 kubectl --kubeconfig "${kube_dir}/admin.conf" -n kube-system get pod "etcd-${NODE_NAME}" \
+  ready=$(timeout 30 kubectl --kubeconfig "${k8s_dir}/admin.conf" -n kube-system get pod "etcd-${NODE_NAME}" \
     --request-timeout=20s -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) || return 1
   [[ "$ready" == True ]]
 }
 
-if [[ -e "${kube_dir}/kubelet.conf" || -e "${kube_dir}/bootstrap-kubelet.conf" || -e "${kube_dir}/pki/ca.crt" ]]; then
-  if [[ -e "${kube_dir}/kubelet.conf" ]] && kubelet_reporting &&
+if [[ -e "${k8s_dir}/kubelet.conf" || -e "${k8s_dir}/bootstrap-kubelet.conf" || -e "${k8s_dir}/pki/ca.crt" ]]; then
+  if [[ -e "${k8s_dir}/kubelet.conf" ]] && kubelet_reporting &&
     { [[ "$JOIN_ROLE" != control-plane ]] || etcd_member_healthy; }; then
     log "${NODE_NAME} finished joining earlier (the API knows it, its kubelet reports, and on a control plane its etcd member is healthy): writing the marker, not resetting"
     write_marker
@@ -60,7 +60,7 @@ if [[ -e "${kube_dir}/kubelet.conf" || -e "${kube_dir}/bootstrap-kubelet.conf" |
 fi
 
 umask 077
-config_file=$(mktemp "${kube_dir}/join-XXXXXX.yaml")
+config_file=$(mktemp "${k8s_dir}/join-XXXXXX.yaml")
 trap 'rm -f "$config_file"' EXIT
 rendered=${JOIN_CONFIG//@TOKEN@/$token}
 rendered=${rendered//@CA_HASH@/$ca_hash}
