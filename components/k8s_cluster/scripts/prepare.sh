@@ -127,9 +127,17 @@ systemctl enable kubelet >/dev/null
 # only gets those lines edited: other steps add to it (the NVIDIA runtime's `imports` on GPU nodes).
 pause_image=$(timeout 60 kubeadm config images list --kubernetes-version "v${KUBERNETES_VERSION}" | grep -E '/pause:' | head -n 1 || true)
 [[ -n "$pause_image" ]] || die "kubeadm config images list --kubernetes-version v${KUBERNETES_VERSION} named no pause image"
+# cri_settings: the config on stdin with the systemd cgroup driver and the pause image set. containerd
+# 2.2's default config no longer lists SystemdCgroup (containerd#12101): then it is added to the runc
+# options table.
 cri_settings() {
-  sed -E -e 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' \
-    -e "s#^([[:space:]]*)(sandbox_image|sandbox) = .*\$#\\1\\2 = '${pause_image}'#"
+  local text
+  text=$(sed -E -e 's/^([[:space:]]*)SystemdCgroup = false/\1SystemdCgroup = true/' \
+    -e "s#^([[:space:]]*)(sandbox_image|sandbox) = .*\$#\\1\\2 = '${pause_image}'#")
+  if ! grep -qE '^[[:space:]]*SystemdCgroup = ' <<<"$text"; then
+    text=$(sed -E "/^[[:space:]]*\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\.runc\.options\]\$/a SystemdCgroup = true" <<<"$text")
+  fi
+  printf '%s\n' "$text"
 }
 config="${HOST_ROOT}/etc/containerd/config.toml"
 mkdir -p "$(dirname "$config")"
