@@ -256,7 +256,7 @@ def test_preflight_reports_every_problem_with_its_fix(tmp_path: Path, cfg: Any) 
     for port in ("2379-2380/tcp", "10250/tcp", "10257/tcp", "10259/tcp", "179/tcp", "4789/udp", "5473/tcp"):
         assert f"the ufw firewall has no rule for {port} (needed between nodes)" in err, port
     assert "the ufw firewall has no rule for 6443/tcp" not in err
-    assert "ufw allow from <node network> to any port 2379:2380 proto tcp" not in err  # ufw takes ranges as a:b
+    assert "ufw allow from <node network> to any port 2379:2380 proto tcp" in err  # ufw writes ranges as a:b
     assert "port 2379 is already in use" in err
     assert "cp-2 failed 10 preflight check(s)" in err
 
@@ -346,3 +346,13 @@ def test_nfs_server_keeps_v3_and_rpcbind_for_v3_clients(tmp_path: Path, cfg: Any
     assert result.returncode == 0, result.stderr
     assert "vers3=y" in (host.root / "etc/nfs.conf.d/jupyterhub-platform.conf").read_text()
     assert host.unit_state("rpcbind.service").get("enabled") != "masked"
+
+
+def test_nfs_server_refuses_a_firewall_that_blocks_nfs(tmp_path: Path, cfg: Any) -> None:
+    host = Host(tmp_path, "nfs-1")
+    host.write(".sim/ufw", "Status: active\n\nTo Action From\n22/tcp ALLOW Anywhere\n")
+    result = host.run(server_script(cfg.nfs, ["192.0.2.31"]))
+    assert result.returncode != 0
+    expected = "the ufw firewall has no rule for 2049/tcp (NFS clients need it): ufw allow from <node network> to any port 2049"
+    assert expected in result.stderr
+    assert not (host.root / "etc/exports.d").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.common.shell import HostFile, RenderedScript, render_script
+from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
 from components.gpu_pool.host import DROP_IN_CONFIG as NVIDIA_DROP_IN
 from components.k8s_cluster.kubeadm_config import node_labels, render_init_config, render_join_config
 from config.inventory import Node, Role, Taint
@@ -73,10 +73,11 @@ def _api_address(cfg: PlatformConfig) -> str:
 
 def preflight(cfg: PlatformConfig, node: Node) -> RenderedScript:
     cp = node.has(Role.CONTROL_PLANE)
-    return _script(
+    return render_script(
         f"{node.name}/preflight",
-        "preflight.sh",
+        [COMMON_SCRIPTS / "firewall.sh", SCRIPTS / "preflight.sh"],
         {
+            "KUBE_DIR": KUBE_DIR,
             "NODE_NAME": node.name,
             "MIN_CPUS": max(cfg.cluster.min_cpus, CONTROL_PLANE_MIN_CPUS if cp else 1),
             "MIN_MEMORY_MIB": max(cfg.cluster.min_memory_mib, CONTROL_PLANE_MIN_MEMORY_MIB if cp else 0),

@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
-from components.common.shell import HostFile, RenderedScript, render_script
+from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
 from components.nfs_storage import manifests
 from config.inventory import Node
 from config.nfs import (
@@ -64,7 +64,7 @@ def server_script(settings: NfsConfig, clients: Sequence[str]) -> RenderedScript
     subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
     return render_script(
         "nfs-server",
-        SCRIPTS / "nfs-server.sh",
+        [COMMON_SCRIPTS / "firewall.sh", SCRIPTS / "nfs-server.sh"],
         params={
             "EXPORT_PATH": settings.export_path,
             "OWNER_UID": settings.owner_uid,
@@ -72,6 +72,7 @@ def server_script(settings: NfsConfig, clients: Sequence[str]) -> RenderedScript
             "SUBDIRS": " ".join(subdirs),
             "THREADS": settings.server_threads,
             "V4_ONLY": manifests.nfs_v4_only(settings),
+            "FIREWALL_PORTS": " ".join(manifests.nfs_server_ports(settings)),
         },
         files={
             "EXPORTS": HostFile(EXPORTS_DROP_IN, manifests.exports_file(settings, clients)),

@@ -49,6 +49,12 @@ def nfs_v4_only(settings: NfsConfig) -> bool:
     return not any(_V3_OPTION.match(option) for option in settings.mount_options)
 
 
+def nfs_server_ports(settings: NfsConfig) -> list[str]:
+    """Ports clients reach on the server: nfsd, plus rpcbind for NFSv3 (whose mountd and statd ports are
+    dynamic unless fixed by hand: one more reason for NFSv4)."""
+    return ["2049/tcp"] if nfs_v4_only(settings) else ["111/tcp", "111/udp", "2049/tcp"]
+
+
 def nfs_conf(settings: NfsConfig) -> str:
     """nfs.conf drop-in of the managed server: thread count from config, NFSv3 (and UDP) off when unused."""
     vers3 = "n" if nfs_v4_only(settings) else "y"

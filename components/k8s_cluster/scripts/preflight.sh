@@ -58,40 +58,9 @@ if [[ "$synced" != yes ]]; then
   problems+=("the clock is not synchronised (timedatectl: NTPSynchronized=${synced:-unknown}): install and enable chrony or systemd-timesyncd (apt-get install chrony), then check 'timedatectl'")
 fi
 
-# firewall_blocks PORT/PROTO: an active host firewall (ufw, firewalld, an nftables input chain that
-# drops by default) has no rule for the port. Rules are matched by port, not by source.
-firewall_blocks() {
-  local spec=$1 port=${1%/*} proto=${1#*/}
-  case "$FIREWALL" in
-    ufw) ! grep -qE "^${port//-/:}/${proto}[[:space:]].*ALLOW" <<<"$FIREWALL_RULES" ;;
-    firewalld) ! timeout 30 firewall-cmd --query-port="$spec" >/dev/null 2>&1 ;;
-    nftables) ! grep -qE "${proto} dport (\{[^}]*[ ,{]${port}[ ,}]|${port}( |$))" <<<"$FIREWALL_RULES" ;;
-    *) return 1 ;;
-  esac
-}
-firewall_fix() {
-  case "$FIREWALL" in
-    ufw) printf 'ufw allow from <node network> to any port %s proto %s' "${1%/*}" "${1#*/}" ;;
-    firewalld) printf 'firewall-cmd --permanent --add-port=%s && firewall-cmd --reload' "$1" ;;
-    nftables) printf "add '%s dport %s accept' to the input chain" "${1#*/}" "${1%/*}" ;;
-  esac
-}
-FIREWALL=none
-FIREWALL_RULES=
-if command -v ufw >/dev/null 2>&1 && FIREWALL_RULES=$(timeout 30 ufw status 2>/dev/null) &&
-  grep -q '^Status: active' <<<"$FIREWALL_RULES"; then
-  FIREWALL=ufw
-elif systemctl is-active --quiet firewalld 2>/dev/null; then
-  FIREWALL=firewalld
-elif command -v nft >/dev/null 2>&1 && FIREWALL_RULES=$(timeout 30 nft list ruleset 2>/dev/null) &&
-  grep -qE 'hook input .*policy drop' <<<"$FIREWALL_RULES"; then
-  FIREWALL=nftables
-fi
-for spec in $FIREWALL_PORTS; do
-  if firewall_blocks "$spec"; then
-    problems+=("the ${FIREWALL} firewall has no rule for ${spec} (needed between nodes): $(firewall_fix "$spec")")
-  fi
-done
+# shellcheck disable=SC2086 # FIREWALL_PORTS is a space-separated list
+mapfile -t blocked < <(firewall_problems "needed between nodes" $FIREWALL_PORTS)
+problems+=("${blocked[@]}")
 
 if swapon --noheadings --show=NAME | grep -q .; then
   log "swap is on; node preparation turns it off and keeps it off"

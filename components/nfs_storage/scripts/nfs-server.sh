@@ -6,12 +6,19 @@
 # nfsd runs THREADS threads (distribution default: 8); with V4_ONLY (clients mount NFSv4) NFSv3 is
 # off and rpcbind and statd, which only NFSv3 needs, are masked, so they are not exposed either.
 # Parameters: EXPORT_PATH OWNER_UID OWNER_GID SUBDIRS (space-separated, relative to EXPORT_PATH)
-# THREADS V4_ONLY. Files: EXPORTS (/etc/exports.d drop-in), NFS_CONF (/etc/nfs.conf.d drop-in)
+# THREADS V4_ONLY FIREWALL_PORTS. Files: EXPORTS (/etc/exports.d drop-in), NFS_CONF (/etc/nfs.conf.d drop-in)
 
 apt_install nfs-kernel-server
 systemd=false
 if [[ -d "${HOST_ROOT}/run/systemd/system" ]]; then
   systemd=true
+fi
+
+# shellcheck disable=SC2086 # FIREWALL_PORTS is a space-separated list
+mapfile -t blocked < <(firewall_problems "NFS clients need it" $FIREWALL_PORTS)
+if ((${#blocked[@]} > 0)); then
+  for problem in "${blocked[@]}"; do log "$problem"; done
+  die "the host firewall blocks NFS: open the port(s) above to the Kubernetes nodes"
 fi
 
 ensure_dir() {
