@@ -85,7 +85,10 @@ def _storage_and_scheduler(
     cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]
 ) -> tuple[NfsStorage, YuniKornScheduler]:
     """NFS storage and YuniKorn, in parallel once the cluster is ready; the hubs use both."""
-    storage = NfsStorage.from_config("nfs", cfg, access=cluster.access, provider=cluster.provider, depends_on=cluster.ready)
+    prepared = cluster.cluster.prepared if cluster.cluster is not None else {}
+    storage = NfsStorage.from_config(
+        "nfs", cfg, access=cluster.access, provider=cluster.provider, depends_on=cluster.ready, prepared=prepared
+    )
     scheduler = YuniKornScheduler(
         "yunikorn",
         settings=cfg.scheduler,

@@ -89,6 +89,9 @@ class NfsConfig(StrictModel):
     mount_options: Annotated[list[str], Field(min_length=1)] = ["nfsvers=4.1", "hard", "timeo=600", "retrans=3", "noatime"]
     """Client mount options. `hard` keeps writes safe when the server restarts (processes wait instead of
     getting I/O errors that corrupt notebooks); `soft` trades that for never hanging."""
+    server_threads: Annotated[int, Field(ge=8, le=1024)] = 64
+    """Managed server: nfsd threads (Debian's default of 8 queues requests once a few dozen notebooks
+    write at once; 64 suits hundreds of users, more for thousands)."""
     homes_capacity: Annotated[str, Field(pattern=_QUANTITY)] = "10Ti"
     """Nominal size recorded on each hub's homes volume. Not enforced: one user can fill the whole export
     (no per-user or per-hub quota; see the module docstring)."""

@@ -96,7 +96,7 @@ def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
         text = script.read_text()
         assert "set -euo pipefail" in text.splitlines()[:6], script
     init = (files / "cp-1" / "kubeadm-init.sh").read_text()
-    assert 'elif [[ -f "$INIT_MARKER" ]]' in init and "export INIT_MARKER=/etc/kubernetes/" in init
+    assert 'elif [[ -f "${HOST_ROOT}${INIT_MARKER}" ]]' in init and "export INIT_MARKER=/etc/kubernetes/" in init
     assert "timeout \"$JOIN_TIMEOUT\" kubeadm init" in init
     join = (files / "worker-1" / "kubeadm-join.sh").read_text()
     assert "read_secret_stdin" in join and "@TOKEN@" in join
@@ -108,6 +108,15 @@ def test_prepare_pins_and_holds_the_kubernetes_version(stack: str) -> None:
     cfg = stack_platform(stack)
     text = steps.prepare(cfg, cfg.inventory.control_planes[0]).text
     assert "export KUBERNETES_VERSION=1.34.2" in text and "export KUBERNETES_MINOR=1.34" in text
-    assert "apt-mark hold kubeadm kubelet kubectl" in text
+    assert 'pin_packages "${KUBERNETES_VERSION}-" kubeadm kubelet kubectl' in text and 'apt-mark hold "$@"' in text
+    assert f"export CONTAINERD_VERSION={steps.CONTAINERD_VERSION}" in text
     assert "SystemdCgroup = true" in text
     assert "swapoff -a" in text
+
+
+def test_calico_takes_the_node_address_kubelet_registered() -> None:
+    """On multi-NIC hosts `firstFound` can pick another network than kubelet's node IP."""
+    from components.k8s_cluster.kubeadm_config import calico_values
+
+    network = calico_values(stack_platform("prod"))["installation"]["calicoNetwork"]
+    assert network["nodeAddressAutodetectionV4"] == {"kubernetes": "NodeInternalIP"}

@@ -68,7 +68,7 @@ def calls(host: dict[str, str]) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-INIT = {"API_ENDPOINT": "k8s-api.example.org:6443", "JOIN_TIMEOUT": "30"}
+INIT = {"API_ENDPOINT": "k8s-api.example.org:6443", "JOIN_TIMEOUT": "30", "NODE_NAME": "cp-1"}
 JOIN = {"NODE_NAME": "worker-1", "JOIN_ROLE": "worker", "JOIN_TIMEOUT": "30", "MINT_STEP": "cp-1-mint-join-worker-1"}
 
 

@@ -31,15 +31,16 @@ STUBS = {
         'for a in "$@"; do [[ $a == --drop-in-config=* ]] && echo "[nvidia]" >"${a#--drop-in-config=}"; done; exit 0'
     ),
     "systemctl": 'echo "systemctl $*" >>"$STATE/calls"; exit 0',
+    "containerd": 'echo "containerd ${CONTAINERD_SOURCE:-containerd.io} ${CONTAINERD_SIM:-v2.2.6} 0123abc"',
     "unattended-upgrade": "exit 0",
     "apt-config": 'cat "$STATE/apt-config" 2>/dev/null; exit 0',
     "apt-mark": 'if [[ "$1" == showhold ]]; then cat "$STATE/held" 2>/dev/null; fi; exit 0',
 }
 
 
-def run(tmp_path: Path, ctk_version: str = CONTAINER_TOOLKIT_VERSION, toolkit: str = CONTAINER_TOOLKIT_VERSION) -> tuple[
-    subprocess.CompletedProcess[str], Path
-]:
+def run(
+    tmp_path: Path, ctk_version: str = CONTAINER_TOOLKIT_VERSION, toolkit: str = CONTAINER_TOOLKIT_VERSION, **extra_env: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
     bin_dir = tmp_path / "bin"
@@ -53,7 +54,7 @@ def run(tmp_path: Path, ctk_version: str = CONTAINER_TOOLKIT_VERSION, toolkit: s
     text = gpu_host_script(cfg.inventory.nodes[1], cfg).text
     text = text.replace(f"export CONTAINERD_CONFIG={CONTAINERD_CONFIG}", f"export CONTAINERD_CONFIG={containerd}")
     text = text.replace(f"export DROP_IN_CONFIG={DROP_IN_CONFIG}", f"export DROP_IN_CONFIG={state / '99-nvidia.toml'}")
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(state), "CTK_VERSION": ctk_version}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(state), "CTK_VERSION": ctk_version, **extra_env}
     result = subprocess.run(["bash", "-c", text], env=env, capture_output=True, text=True, timeout=60)
     return result, state
 
@@ -107,3 +108,14 @@ def test_warns_when_unattended_upgrades_would_upgrade_the_driver(tmp_path: Path)
         (state / "held").write_text(held)
         quiet, _ = run(tmp_path)
         assert quiet.returncode == 0 and "WARNING" not in quiet.stderr, (apt_config, held, quiet.stderr)
+
+
+@pytest.mark.skipif(os.path.exists("/etc/kubernetes/kubelet.conf"), reason="this machine is a joined node")
+@pytest.mark.parametrize(("source", "version"), [("github.com/containerd/containerd", "1.6.20~ds1"), ("containerd.io", "v2.0.6")])
+def test_containerd_before_2_1_is_refused_on_gpu_nodes(tmp_path: Path, source: str, version: str) -> None:
+    """Before 2.1 nvidia-ctk's drop-in copies the whole CRI section: later main-config changes would not apply."""
+    result, state = run(tmp_path, CONTAINERD_SOURCE=source, CONTAINERD_SIM=version)
+    assert result.returncode == 1
+    assert f"containerd {version.removeprefix('v')} is older than 2.1" in result.stderr
+    calls = (state / "calls").read_text() if (state / "calls").exists() else ""
+    assert "runtime configure --runtime=containerd" not in calls

@@ -42,7 +42,7 @@ def test_host_script_never_reloads_systemd_and_guards_joined_nodes() -> None:
     code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("daemon-reload" in line and "systemctl" in line and "die" not in line for line in code)
     assert "nvidia-smi --query-gpu" in text
-    assert '--drop-in-config="$DROP_IN_CONFIG" --set-as-default' in text
+    assert '--drop-in-config="$drop_in" --set-as-default' in text and 'drop_in="${HOST_ROOT}${DROP_IN_CONFIG}"' in text
     assert "export DROP_IN_CONFIG=/etc/containerd/conf.d/99-nvidia.toml" in text
     assert "export EXPECTED_GPUS=2" in text and "export MIN_DRIVER_MAJOR=535" in text
     # containerd restarts only when not joined; packages are held.

@@ -116,3 +116,15 @@ def test_extra_client_networks() -> None:
     raw["nfs"].update(mode="external", server="nas.example.org")
     raw["inventory"]["nodes"] = [n for n in raw["inventory"]["nodes"] if n["name"] != "nfs-1"]
     assert paths(raw) == {"nfs.extra_client_networks.0"}
+
+
+@pytest.mark.parametrize("threads", [4, 2000])
+def test_server_threads_bounds(threads: int) -> None:
+    raw = raw_of("prod")
+    raw["nfs"]["server_threads"] = threads
+    with pytest.raises(ConfigError) as caught:
+        load(raw)
+    issues = {issue.path: issue.message for issue in caught.value.issues}
+    assert set(issues) == {"nfs.server_threads"}
+    bound = "greater than or equal to 8" if threads < 8 else "less than or equal to 1024"
+    assert bound in issues["nfs.server_threads"]

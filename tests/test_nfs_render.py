@@ -132,6 +132,7 @@ STUBS = {
     # Package tools: report "installed" once apt-get has run (recorded in $STATE/installed).
     "dpkg-query": '[[ -f "$STATE/installed" ]] && echo "install ok installed" || exit 1',
     "apt-get": 'echo "apt-get $*" >>"$STATE/calls"; [[ "$*" == *install* ]] && touch "$STATE/installed"; exit 0',
+    "dpkg": 'echo "dpkg $*" >>"$STATE/calls"; exit 0',
     # exportfs -v prints each export's path, then its clients (indented on the next line for long paths).
     "exportfs": (
         'echo "exportfs $*" >>"$STATE/calls"\n'
@@ -152,7 +153,8 @@ def _run(script_text: str, tmp_path: Path, state: Path) -> subprocess.CompletedP
     for name, body in STUBS.items():
         (bin_dir / name).write_text(f"#!/usr/bin/env bash\n{body}\n")
         (bin_dir / name).chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(state)}
+    # HOST_ROOT: the script writes below the state directory, never to this machine's /etc.
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATE": str(state), "HOST_ROOT": str(state)}
     return subprocess.run(["bash", "-c", script_text], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -160,11 +162,11 @@ def _run(script_text: str, tmp_path: Path, state: Path) -> subprocess.CompletedP
 def test_server_script_runs_twice_without_changes(tmp_path: Path) -> None:
     state = tmp_path / "state"
     (state / "etc/exports.d").mkdir(parents=True)
-    settings = cfg("prod").nfs.model_copy(update={"export_path": str(tmp_path / "export" / "jupyterhub")})
-    script = server_script(settings, CLIENTS, exports_path=str(state / "etc/exports.d/jupyterhub-platform.exports"))
+    settings = cfg("prod").nfs
+    script = server_script(settings, CLIENTS)
     first = _run(script.text, tmp_path, state)
     assert first.returncode == 0, first.stderr
-    export = Path(settings.export_path)
+    export = Path(f"{state}{settings.export_path}")
     for sub in ("homes", "shared/datasets", "shared/course-material", "dynamic"):
         assert (export / sub).is_dir() and (export / sub).stat().st_uid == 1000 and (export / sub).stat().st_gid == 100
     calls = (state / "calls").read_text()
@@ -191,9 +193,8 @@ def test_server_script_matches_the_exact_export_path(tmp_path: Path) -> None:
     """Only `<export>2` (or `<export>/sub`) is exported: the export itself is not, so exportfs must run."""
     state = tmp_path / "state"
     (state / "etc/exports.d").mkdir(parents=True)
-    settings = cfg("prod").nfs.model_copy(update={"export_path": str(tmp_path / "export" / "jupyterhub")})
-    drop_in = state / "etc/exports.d/jupyterhub-platform.exports"
-    script = server_script(settings, CLIENTS, exports_path=str(drop_in))
+    settings = cfg("prod").nfs
+    script = server_script(settings, CLIENTS)
     assert _run(script.text, tmp_path, state).returncode == 0
     # The drop-in is current (no change), but the kernel's table lost the export; look-alikes remain.
     (state / "exported").write_text(f"{settings.export_path}2\n\t\t192.0.2.21(rw)\n{settings.export_path}/homes 192.0.2.21(rw)\n")

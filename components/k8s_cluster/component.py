@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,6 +21,9 @@ from components.k8s_cluster import steps
 from components.k8s_cluster.kubeadm_config import calico_values
 from config.inventory import Node, Role, Taint
 from config.platform import PlatformConfig
+
+if TYPE_CHECKING:
+    import pulumi_command as command
 
 TIGERA_REPO = "https://docs.tigera.io/calico/charts"
 
@@ -60,14 +64,26 @@ class K8sHACluster(pulumi.ComponentResource):
         self.prepared, self.joined = {}, {}
 
         # 1. Preflight and preparation of every node, all in parallel.
+        preflights: list[command.remote.Command] = []
         for node in inv.kubernetes_nodes:
             pre = run_step(access[node.name], "preflight", steps.preflight(cfg, node), parent=self)
+            preflights.append(pre)
             last: pulumi.Resource = run_step(
                 access[node.name], "prepare", steps.prepare(cfg, node), parent=self, depends_on=[pre]
             )
             for step_name, script in extras.get(node.name, NodeExtras()).before_join:
                 last = run_step(access[node.name], step_name, script, parent=self, depends_on=[last])
             self.prepared[node.name] = last
+
+        # Each preflight prints its host's identity; no two nodes may share a product_uuid or MAC.
+        self._unique_hosts = run_step(
+            access[first.name],
+            "unique-hosts",
+            steps.unique_hosts(first),
+            parent=self,
+            depends_on=preflights,
+            stdin=pulumi.Output.all(*[p.stdout for p in preflights]).apply(lambda out: "\n".join(out) + "\n"),
+        )
 
         # 2. kubeadm init, once, after the load balancer can route to it. Never reset by Pulumi.
         lb_ready: list[pulumi.Resource] = list(getattr(load_balancer, "ready", []))
@@ -77,7 +93,7 @@ class K8sHACluster(pulumi.ComponentResource):
             "kubeadm-init",
             steps.init(cfg, first, list(first_extra.taints)),
             parent=self,
-            depends_on=[self.prepared[first.name], *lb_ready],
+            depends_on=[self.prepared[first.name], self._unique_hosts, *lb_ready],
             protect=True,
             ignore_create_changes=True,
         )
@@ -153,7 +169,7 @@ class K8sHACluster(pulumi.ComponentResource):
             f"mint-join-{node.name}",
             steps.mint_join(first, node),
             parent=self,
-            depends_on=[*after, self.prepared[node.name]],
+            depends_on=[*after, self.prepared[node.name], self._unique_hosts],
             prints_secrets=True,
             triggers=[node.name, str(node.address)],
         )

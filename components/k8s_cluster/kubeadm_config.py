@@ -127,6 +127,9 @@ def calico_values(cfg: PlatformConfig) -> dict[str, Any]:
         "installation": {
             "cni": {"type": "Calico"},
             "calicoNetwork": {
+                # The address kubelet registered (node-ip), not the first interface's: on multi-NIC GPU
+                # or storage hosts `firstFound` can pick another network than the cluster's.
+                "nodeAddressAutodetectionV4": {"kubernetes": "NodeInternalIP"},
                 "ipPools": [
                     {
                         "cidr": str(cfg.cluster.pod_cidr),
@@ -134,7 +137,7 @@ def calico_values(cfg: PlatformConfig) -> dict[str, Any]:
                         "natOutgoing": "Enabled",
                         "nodeSelector": "all()",
                     }
-                ]
+                ],
             },
         },
         "apiServer": {"enabled": False},

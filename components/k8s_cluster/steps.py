@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.common.shell import HostFile, RenderedScript, render_script
+from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
+from components.gpu_pool.host import DROP_IN_CONFIG as NVIDIA_DROP_IN
 from components.k8s_cluster.kubeadm_config import node_labels, render_init_config, render_join_config
 from config.inventory import Node, Role, Taint
 from config.platform import PlatformConfig
@@ -15,6 +16,20 @@ SYSCTLS = "net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6
 # Ports kubeadm's own preflight checks, plus etcd's on control planes.
 WORKER_PORTS = (10250, 10256)
 CONTROL_PLANE_PORTS = (10250, 10257, 10259, 2379, 2380)
+# Ports the node's host firewall must let in from the other nodes (preflight checks ufw, firewalld
+# and an nftables input policy). Calico: BGP 179, Typha 5473, and VXLAN 4789/udp when it encapsulates.
+NODE_FIREWALL_PORTS = ("10250/tcp", "179/tcp", "5473/tcp")
+CONTROL_PLANE_FIREWALL_PORTS = ("2379-2380/tcp", "10257/tcp", "10259/tcp")
+VXLAN_PORT = "4789/udp"
+# containerd.io from Docker's apt repository, this exact upstream version (the package version is
+# `<this>~<distro>.<release>~<codename>`). Kubernetes 1.35+ warns on containerd 1.x and 1.38 drops it;
+# nvidia-ctk's drop-in needs 2.1+. One constant, so a Kubernetes version table can take it over.
+CONTAINERD_VERSION = "2.2.6-1"
+CRICTL_CONFIG = (
+    "runtime-endpoint: unix:///run/containerd/containerd.sock\n"
+    "image-endpoint: unix:///run/containerd/containerd.sock\n"
+    "timeout: 10\n"
+)
 DRAIN_TIMEOUT_SECONDS = 600
 # Written only after `kubeadm init` / `kubeadm join` succeeded: the guards of those steps.
 KUBE_DIR = "/etc/kubernetes"
@@ -38,19 +53,46 @@ def _ports(cfg: PlatformConfig, node: Node) -> str:
     return " ".join(str(p) for p in sorted(set(ports)))
 
 
+def _firewall_ports(cfg: PlatformConfig, node: Node) -> str:
+    ports = list(NODE_FIREWALL_PORTS)
+    if node.has(Role.CONTROL_PLANE):
+        ports += [f"{cfg.cluster.api_server_port}/tcp", *CONTROL_PLANE_FIREWALL_PORTS]
+    if cfg.cluster.calico_encapsulation.startswith("VXLAN"):
+        ports.append(VXLAN_PORT)
+    return " ".join(sorted(set(ports)))
+
+
+def _api_address(cfg: PlatformConfig) -> str:
+    """The address the API endpoint's name must resolve to on every node: the VIP, or the single
+    load balancer. Empty when the platform does not run the load balancer (any address will do)."""
+    if cfg.load_balancer.vip is not None:
+        return str(cfg.load_balancer.vip)
+    lbs = cfg.inventory.load_balancers
+    return str(lbs[0].address) if lbs else ""
+
+
 def preflight(cfg: PlatformConfig, node: Node) -> RenderedScript:
     cp = node.has(Role.CONTROL_PLANE)
-    return _script(
+    return render_script(
         f"{node.name}/preflight",
-        "preflight.sh",
+        [COMMON_SCRIPTS / "firewall.sh", SCRIPTS / "preflight.sh"],
         {
+            "KUBE_DIR": KUBE_DIR,
             "NODE_NAME": node.name,
             "MIN_CPUS": max(cfg.cluster.min_cpus, CONTROL_PLANE_MIN_CPUS if cp else 1),
             "MIN_MEMORY_MIB": max(cfg.cluster.min_memory_mib, CONTROL_PLANE_MIN_MEMORY_MIB if cp else 0),
             "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
             "CHECK_PORTS": _ports(cfg, node),
+            "FIREWALL_PORTS": _firewall_ports(cfg, node),
+            "API_HOST": cfg.api_endpoint_host(),
+            "API_ADDRESS": _api_address(cfg),
         },
     )
+
+
+def unique_hosts(first: Node) -> RenderedScript:
+    """Compare the identities every node's preflight printed (stdin): product_uuid and MACs."""
+    return _script(f"{first.name}/unique-hosts", "unique-hosts.sh")
 
 
 def prepare(cfg: PlatformConfig, node: Node) -> RenderedScript:
@@ -62,10 +104,13 @@ def prepare(cfg: PlatformConfig, node: Node) -> RenderedScript:
             "MANAGE_HOSTNAMES": cfg.cluster.manage_hostnames,
             "KUBERNETES_VERSION": cfg.cluster.kubernetes_version,
             "KUBERNETES_MINOR": cfg.cluster.kubernetes_minor,
+            "CONTAINERD_VERSION": CONTAINERD_VERSION,
+            "NVIDIA_DROP_IN": NVIDIA_DROP_IN,
         },
         {
             "MODULES": HostFile("/etc/modules-load.d/kubernetes.conf", KERNEL_MODULES),
             "SYSCTL": HostFile("/etc/sysctl.d/90-kubernetes.conf", SYSCTLS),
+            "CRICTL": HostFile("/etc/crictl.yaml", CRICTL_CONFIG),
         },
     )
 
@@ -76,6 +121,7 @@ def init(cfg: PlatformConfig, node: Node, extra_taints: list[Taint]) -> Rendered
         "init.sh",
         {
             "API_ENDPOINT": cfg.api_endpoint(),
+            "NODE_NAME": node.name,
             "JOIN_TIMEOUT": cfg.cluster.join_timeout_seconds,
             "INIT_MARKER": INIT_MARKER,
             "JOIN_MARKER": JOIN_MARKER,

@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
-from components.common.shell import HostFile, RenderedScript, render_script
+from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
 from components.nfs_storage import manifests
 from config.inventory import Node
 from config.nfs import (
@@ -60,23 +60,29 @@ class NfsClaims:
     """Everything the hub's pods must wait for (claims, volumes, server directories)."""
 
 
-def server_script(settings: NfsConfig, clients: Sequence[str], exports_path: str = EXPORTS_DROP_IN) -> RenderedScript:
+def server_script(settings: NfsConfig, clients: Sequence[str]) -> RenderedScript:
     subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
     return render_script(
         "nfs-server",
-        [SCRIPTS / "apt-retry.sh", SCRIPTS / "nfs-server.sh"],
+        [COMMON_SCRIPTS / "firewall.sh", SCRIPTS / "nfs-server.sh"],
         params={
             "EXPORT_PATH": settings.export_path,
             "OWNER_UID": settings.owner_uid,
             "OWNER_GID": settings.owner_gid,
             "SUBDIRS": " ".join(subdirs),
+            "THREADS": settings.server_threads,
+            "V4_ONLY": manifests.nfs_v4_only(settings),
+            "FIREWALL_PORTS": " ".join(manifests.nfs_server_ports(settings)),
         },
-        files={"EXPORTS": HostFile(exports_path, manifests.exports_file(settings, clients))},
+        files={
+            "EXPORTS": HostFile(EXPORTS_DROP_IN, manifests.exports_file(settings, clients)),
+            "NFS_CONF": HostFile(manifests.NFS_CONF_DROP_IN, manifests.nfs_conf(settings)),
+        },
     )
 
 
 def client_script() -> RenderedScript:
-    return render_script("nfs-client", [SCRIPTS / "apt-retry.sh", SCRIPTS / "nfs-client.sh"])
+    return render_script("nfs-client", SCRIPTS / "nfs-client.sh")
 
 
 def directory_script(step: str, settings: NfsConfig, directory: str) -> RenderedScript:
@@ -106,6 +112,7 @@ class NfsStorage(pulumi.ComponentResource):
         controller_replicas: int,
         provider: k8s.Provider,
         depends_on: Sequence[pulumi.Resource] = (),
+        prepared: Mapping[str, pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("jupyterhub-platform:storage:NfsStorage", name, None, opts)
@@ -116,12 +123,26 @@ class NfsStorage(pulumi.ComponentResource):
         self.storage_class_name = settings.storage_class_name
         self._server_access = access.get(server_node.name) if server_node is not None else None
 
-        # Host steps: no dependencies, so they run alongside node preparation.
+        # Host steps run after the node's preparation (`prepared`: the last preparation step per node), so
+        # two steps of one host never use apt at the same time; a host that is no Kubernetes node starts at once.
+        prepared = dict(prepared or {})
+
+        def after_prepare(node: str) -> list[pulumi.Resource]:
+            return [prepared[node]] if node in prepared else []
+
         self.server_step = None
-        if self._server_access is not None:
-            self.server_step = run_step(self._server_access, "nfs-server", server_script(settings, export_clients), parent=self)
+        if self._server_access is not None and server_node is not None:
+            self.server_step = run_step(
+                self._server_access,
+                "nfs-server",
+                server_script(settings, export_clients),
+                parent=self,
+                depends_on=after_prepare(server_node.name),
+            )
         self.client_steps = [
-            run_step(access[n.name], "nfs-client", client_script(), parent=self) for n in client_nodes if n.name in access
+            run_step(access[n.name], "nfs-client", client_script(), parent=self, depends_on=after_prepare(n.name))
+            for n in client_nodes
+            if n.name in access
         ]
         host_steps: list[pulumi.Resource] = [*self.client_steps, *([self.server_step] if self.server_step else [])]
 
@@ -164,6 +185,7 @@ class NfsStorage(pulumi.ComponentResource):
         access: Mapping[str, NodeAccess],
         provider: k8s.Provider,
         depends_on: Sequence[pulumi.Resource] = (),
+        prepared: Mapping[str, pulumi.Resource] | None = None,
     ) -> NfsStorage:
         """Take this component's slice of the platform config."""
         return cls(
@@ -177,6 +199,7 @@ class NfsStorage(pulumi.ComponentResource):
             controller_replicas=csi_controller_replicas(cfg),
             provider=provider,
             depends_on=depends_on,
+            prepared=prepared,
         )
 
     def claims_for_namespace(self, namespace: str, depends_on: Sequence[pulumi.Resource]) -> NfsClaims:

@@ -5,6 +5,7 @@ No Pulumi import: every function returns plain data that tests validate with kub
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,30 @@ def exports_file(settings: NfsConfig, clients: Sequence[str]) -> str:
     return (
         "# Managed by jupyterhub-platform (NfsStorage): edits are overwritten on the next deployment.\n"
         f"{exports_line(settings, clients)}\n"
+    )
+
+
+NFS_CONF_DROP_IN = "/etc/nfs.conf.d/jupyterhub-platform.conf"
+_V3_OPTION = re.compile(r"^(nfs)?vers=3")
+
+
+def nfs_v4_only(settings: NfsConfig) -> bool:
+    """Clients mount NFSv4 (the default options say 4.1): the server then needs no NFSv3, rpcbind or statd."""
+    return not any(_V3_OPTION.match(option) for option in settings.mount_options)
+
+
+def nfs_server_ports(settings: NfsConfig) -> list[str]:
+    """Ports clients reach on the server: nfsd, plus rpcbind for NFSv3 (whose mountd and statd ports are
+    dynamic unless fixed by hand: one more reason for NFSv4)."""
+    return ["2049/tcp"] if nfs_v4_only(settings) else ["111/tcp", "111/udp", "2049/tcp"]
+
+
+def nfs_conf(settings: NfsConfig) -> str:
+    """nfs.conf drop-in of the managed server: thread count from config, NFSv3 (and UDP) off when unused."""
+    vers3 = "n" if nfs_v4_only(settings) else "y"
+    return (
+        "# Managed by jupyterhub-platform (NfsStorage): edits are overwritten on the next deployment.\n"
+        f"[nfsd]\nthreads={settings.server_threads}\nvers3={vers3}\nudp=n\n"
     )
 
 

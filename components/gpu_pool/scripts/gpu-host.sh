@@ -9,8 +9,10 @@
 # containers from their GPUs (nvidia-docker#1730). Packages whose scripts may reload systemd are
 # installed, and containerd is restarted, only while the node has not joined (no workloads yet).
 
+runtime_config="${HOST_ROOT}${CONTAINERD_CONFIG}"
+drop_in="${HOST_ROOT}${DROP_IN_CONFIG}"
 joined=false
-if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+if [[ -f "${HOST_ROOT}/etc/kubernetes/kubelet.conf" ]]; then
   joined=true
 fi
 
@@ -51,15 +53,15 @@ install_toolkit() {
     die "nvidia-container-toolkit ${TOOLKIT_VERSION} is not installed on this joined GPU node; its package scripts may reload systemd under running notebooks. Drain the node, install it by hand, uncordon, then run again"
   fi
   arch=$(dpkg --print-architecture)
-  if [[ ! -s $keyring ]]; then
-    mkdir -p /etc/apt/keyrings
-    timeout 120 curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey | gpg --dearmor --batch --yes -o "$keyring"
+  if [[ ! -s ${HOST_ROOT}$keyring ]]; then
+    mkdir -p "${HOST_ROOT}/etc/apt/keyrings"
+    timeout 120 curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey | gpg --dearmor --batch --yes -o "${HOST_ROOT}$keyring"
   fi
-  install_file /etc/apt/sources.list.d/nvidia-container-toolkit.list 0644 \
+  install_file "${HOST_ROOT}/etc/apt/sources.list.d/nvidia-container-toolkit.list" 0644 \
     "deb [signed-by=${keyring}] https://nvidia.github.io/libnvidia-container/stable/deb/${arch} /"
-  timeout 900 apt-get -o DPkg::Lock::Timeout=300 update -q
+  apt_update
   apt-mark unhold nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 >/dev/null 2>&1 || true
-  DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
+  apt_get_install --no-install-recommends \
     --allow-downgrades "nvidia-container-toolkit=${TOOLKIT_VERSION}-1" "nvidia-container-toolkit-base=${TOOLKIT_VERSION}-1" \
     "libnvidia-container-tools=${TOOLKIT_VERSION}-1" "libnvidia-container1=${TOOLKIT_VERSION}-1"
   # Held: an unattended upgrade would run the package scripts under running notebooks.
@@ -100,19 +102,32 @@ warn_unattended_driver_upgrades() {
 # The drop-in is missing before the first configure: cat's failure must not fail the pipe (pipefail).
 config_digest() {
   {
-    cat "$CONTAINERD_CONFIG"
-    if [[ -f $DROP_IN_CONFIG ]]; then cat "$DROP_IN_CONFIG"; fi
+    cat "$runtime_config"
+    if [[ -f $drop_in ]]; then cat "$drop_in"; fi
   } | sha256sum
+}
+
+# Before containerd 2.1, nvidia-ctk's drop-in carries a copy of the whole CRI plugin section, so later
+# changes to the main config (pause image, registry mirrors) would silently stop applying on GPU nodes.
+check_containerd_version() {
+  local version major minor
+  version=$(containerd --version 2>/dev/null | awk '{print $3}')
+  version=${version#v}
+  IFS=. read -r major minor _ <<<"$version"
+  if [[ ! "$major" =~ ^[0-9]+$ || ! "$minor" =~ ^[0-9]+$ ]] || ((major < 2 || (major == 2 && minor < 1))); then
+    die "containerd ${version:-unknown} is older than 2.1: nvidia-ctk's drop-in would copy and freeze the whole CRI section; node preparation installs containerd.io 2.x (run the prepare step first)"
+  fi
 }
 
 configure_containerd() {
   local before after
-  [[ -f $CONTAINERD_CONFIG ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
+  [[ -f $runtime_config ]] || die "${CONTAINERD_CONFIG} is missing: prepare the node (containerd) before the GPU step"
+  check_containerd_version
   check_drop_in_support
   before=$(config_digest)
   # Writes only the drop-in (and an `imports` line in the main config when it lacks one).
-  nvidia-ctk runtime configure --runtime=containerd --config="$CONTAINERD_CONFIG" \
-    --drop-in-config="$DROP_IN_CONFIG" --set-as-default >/dev/null
+  nvidia-ctk runtime configure --runtime=containerd --config="$runtime_config" \
+    --drop-in-config="$drop_in" --set-as-default >/dev/null
   after=$(config_digest)
   if [[ $before == "$after" ]]; then
     log "containerd already uses the NVIDIA runtime by default"
