@@ -17,6 +17,7 @@ from components.common.remote import NodeAccess
 from components.contract.component import platform_contract
 from components.gpu_pool.component import GpuNodePool, gpu_node_extras, gpu_pool_outputs
 from components.haproxy_lb.component import HaproxyLb
+from components.haproxy_lb.hub_routes import routes_from_config, timing_from_config
 from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
@@ -60,6 +61,10 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
+            hubs=routes_from_config(cfg),
+            hub_timing=timing_from_config(cfg),
+            maxconn=cfg.traffic.maxconn,
+            hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
         )
         outputs["load_balancer"] = lb.summary
     cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))
