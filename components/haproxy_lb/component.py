@@ -107,6 +107,8 @@ class HaproxyLb(pulumi.ComponentResource):
             "keepalived": use_keepalived,
             "stats": f"http://{STATS_BIND}:{settings.stats_port}{STATS_URI} (on each LB host)",
             "hub_vip": hub_vip,
-            "hub_backends": [backend_name(h.name, port) for h in hubs for port in ("https", "http") if port == "http" or h.https_port],
+            "hub_backends": [
+                backend_name(h.name, port) for h in hubs for port in ("https", "http") if port == "http" or h.https_port
+            ],
         }
         self.register_outputs({"summary": self.summary})
