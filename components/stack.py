@@ -22,11 +22,13 @@ from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
+from components.metallb.component import MetalLb
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
+from config.traffic_rules import hub_entry
 
 
 @dataclass
@@ -140,6 +142,24 @@ def _hubs(
     artifacts.record("reports/capacity.md", capacity_markdown(cfg))
 
 
+def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
+    """MetalLB when configured (kubeadm mode), and where users reach each hub; the hubs wait for the pool."""
+    outputs["hub_entry_points"] = {
+        hub.name: {"via": entry.via, "address": entry.address} for hub in cfg.hubs for entry in [hub_entry(cfg, hub)]
+    }
+    if cfg.traffic.metallb is None or not cfg.builds_cluster:
+        return []
+    first = cfg.inventory.control_planes[0]
+    metallb = MetalLb(
+        "metallb",
+        settings=cfg.traffic.metallb,
+        first_control_plane=cluster.access[first.name],
+        provider=cluster.provider,
+        depends_on=cluster.ready,
+    )
+    return metallb.ready
+
+
 def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]:
     """Register every resource of the stack in dependency order; returns the outputs to export."""
     outputs: dict[str, Any] = {}
@@ -148,7 +168,8 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     # with `provider=cluster.provider` and `depends_on=cluster.ready`.
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
-    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready], outputs)
+    traffic_ready = _traffic(cfg, cluster, outputs)
+    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document
