@@ -97,10 +97,10 @@ def _https_get(port: int, sni: str | None, source: str = INSIDE) -> str:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((INSIDE, port), timeout=5, source_address=(source, 0)) as raw:
-        with context.wrap_socket(raw, server_hostname=sni) as tls:
-            tls.sendall(f"GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
-            return _read_all(tls)
+    raw = socket.create_connection((INSIDE, port), timeout=5, source_address=(source, 0))
+    with raw, context.wrap_socket(raw, server_hostname=sni) as tls:
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
+        return _read_all(tls)
 
 
 def _http_get(port: int, host: str, source: str = INSIDE) -> str:

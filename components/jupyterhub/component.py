@@ -157,8 +157,10 @@ class JupyterHubRelease(pulumi.ComponentResource):
             # z2jh has no value for it: keep the client's source address on proxy-public (see traffic.py).
             k8s.core.v1.ServicePatch(
                 f"{name}-proxy-public-local",
-                metadata={"name": PROXY_PUBLIC, "namespace": ns, "annotations": {"pulumi.com/patchForce": "true"}},
-                spec=patch,
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=PROXY_PUBLIC, namespace=ns, annotations={"pulumi.com/patchForce": "true"}
+                ),
+                spec=k8s.core.v1.ServiceSpecPatchArgs(external_traffic_policy=patch["externalTrafficPolicy"]),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.release])),
             )
         self.namespace = ns
