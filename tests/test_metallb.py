@@ -104,11 +104,7 @@ def test_wait_script_gives_up_at_its_deadline(tmp_path: Path) -> None:
 
 def test_dev_stack_creates_the_pool_only_after_the_webhook_answers() -> None:
     recorder = run_stack("dev")
-    regs = (
-        {r.urn: r for r in recorder.registrations.values()}
-        if isinstance(recorder.registrations, dict)
-        else {r.urn: r for r in recorder.registrations}
-    )
+    regs = dict(recorder.registrations)
     by_name = {(r.type, r.name): r for r in regs.values()}
     (component,) = [r for r in regs.values() if r.type == TYPE_TOKEN]
     release = by_name[("kubernetes:helm.sh/v3:Release", "metallb-release")]
