@@ -8,6 +8,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
+import yaml
 
 from components.haproxy_lb.haproxy_cfg import render_haproxy_cfg
 from components.haproxy_lb.hub_routes import (
@@ -22,7 +23,7 @@ from components.haproxy_lb.hub_routes import (
 from components.haproxy_lb.keepalived import VrrpHost, render_check_script, render_keepalived_conf
 from config.cluster import LoadBalancerConfig
 from config.platform import PlatformConfig
-from tests.helpers import require_tool
+from tests.helpers import ROOT, require_tool, run_stack, shellcheck
 from tests.test_config_rules import prod
 from tests.test_haproxy_tools import _keepalived_test, netns  # noqa: F401 (fixture)
 
@@ -156,3 +157,22 @@ def test_keepalived_carries_the_hub_vip_with_the_api_vip(tmp_path: Path, netns: 
     path.write_text(conf)
     result = _keepalived_test(netns, path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prod_stack_lb_steps_carry_the_hubs_and_the_hub_vip(tmp_path: Path) -> None:
+    stack = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    stack["config"]["jupyterhub-platform:traffic"]["hub_vip"] = "192.0.2.9"
+    path = tmp_path / "Pulumi.prod-hubvip.yaml"
+    path.write_text(yaml.safe_dump(stack))
+    recorder = run_stack("prod-hubvip", path)
+    for host in ("lb-1", "lb-2"):
+        haproxy = recorder.named(f"{host}-haproxy", "command:remote:Command").inputs["create"]
+        assert "frontend hubs-https" in haproxy and "frontend hubs-http" in haproxy
+        assert "export HUB_PORTS='443 80'" in haproxy
+        keepalived = recorder.named(f"{host}-keepalived", "command:remote:Command").inputs["create"]
+        assert "192.0.2.10/32 dev eth0" in keepalived and "192.0.2.9/32 dev eth0" in keepalived
+    shellcheck(recorder.named("lb-1-haproxy", "command:remote:Command").inputs["create"], tmp_path, "haproxy.sh")
+    summary = recorder.outputs["load_balancer"]
+    assert summary["hub_vip"] == "192.0.2.9"
+    assert summary["hub_backends"] == [f"hub-{h}-{k}" for h in ("teaching", "exam", "grading") for k in ("https", "http")]
+    assert recorder.outputs["hub_entry_points"]["exam"] == {"via": "haproxy", "address": "192.0.2.9"}

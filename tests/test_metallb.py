@@ -51,6 +51,8 @@ def test_values_select_plain_l2_mode() -> None:
     assert METALLB_CHART_VERSION == "0.15.3"
 
 
+# A stand-in for kubectl, because no API server or MetalLB webhook runs here: the webhook "starts" after
+# $FAIL_TIMES refused attempts. The real dry run happens on the cluster.
 _KUBECTL = """#!/bin/bash
 # Stand-in for kubectl: the webhook "starts" after $FAIL_TIMES refused attempts.
 echo "$*" >>"$KUBECTL_LOG"

@@ -20,6 +20,7 @@ TYPE_TOKEN = "jupyterhub-platform:infra:HaproxyLb"
 # All addresses: the frontend also answers on the VIP without net.ipv4.ip_nonlocal_bind.
 FRONTEND_BIND = "*"
 STATS_BIND = "127.0.0.1"
+HUB_HTTPS_PORT, HUB_HTTP_PORT = 443, 80
 
 
 def _sha256(text: str) -> str:
@@ -61,11 +62,15 @@ class HaproxyLb(pulumi.ComponentResource):
         if hubs and hub_timing is None:
             raise ValueError("hub routes need their timing")
         backends = backends_from([(n.name, str(n.address)) for n in control_planes], cluster.api_server_port)
-        sections = render_hub_sections(hubs, FRONTEND_BIND, timing=hub_timing) if hub_timing is not None else ""
+        sections = ""
+        if hub_timing is not None:
+            sections = render_hub_sections(
+                hubs, FRONTEND_BIND, https_port=HUB_HTTPS_PORT, http_port=HUB_HTTP_PORT, timing=hub_timing
+            )
         cfg_text = render_haproxy_cfg(
             backends, FRONTEND_BIND, frontend_port, settings, STATS_BIND, hub_sections=sections, maxconn=maxconn
         )
-        haproxy = haproxy_script(cfg_text, frontend_port)
+        haproxy = haproxy_script(cfg_text, frontend_port, hub_ports=(HUB_HTTPS_PORT, HUB_HTTP_PORT) if hubs else ())
         use_keepalived = len(nodes) >= 2
         if use_keepalived and settings.vip is None:
             raise ValueError("two or more load-balancer hosts need load_balancer.vip")
