@@ -199,3 +199,36 @@ def test_load_balancer_ip_only_with_metallb() -> None:
     raw = prod()
     hub(raw, "teaching")["load_balancer_ip"] = "192.0.2.240"
     assert issues(raw) == {"hubs.0.load_balancer_ip": ["only for service_type LoadBalancer with traffic.metallb"]}
+
+
+def test_hubs_behind_the_load_balancer_need_a_node_for_their_proxy() -> None:
+    raw = prod()
+    for node in raw["inventory"]["nodes"]:
+        if node["name"].startswith("worker-"):
+            node["taints"] = [{"key": "dedicated", "value": "batch"}]
+    assert issues(raw)["inventory.nodes"] == ["no untainted worker without GPUs can run the hubs' proxy pods"]
+
+
+def test_hub_vip_needs_two_load_balancer_hosts() -> None:
+    raw = prod()
+    raw["inventory"]["nodes"] = [n for n in raw["inventory"]["nodes"] if n["name"] != "lb-2"]
+    del raw["load_balancer"]["vip"]
+    raw["traffic"]["hub_vip"] = "192.0.2.9"
+    assert issues(raw) == {"traffic.hub_vip": ["a hub VIP needs two or more load-balancer hosts (keepalived moves it)"]}
+
+
+def test_metallb_pool_must_avoid_the_pod_network_and_hubs_their_addresses() -> None:
+    raw = dev()
+    raw["inventory"]["node_network"] = "10.0.0.0/8"
+    raw["inventory"]["nodes"][0]["address"] = "10.1.0.10"
+    raw["cluster"]["pod_cidr"], raw["cluster"]["service_cidr"] = "172.16.0.0/16", "172.20.0.0/16"
+    raw["traffic"]["metallb"]["addresses"] = ["10.2.0.0/30"]
+    assert issues(raw) == {}
+    raw["cluster"]["pod_cidr"] = "10.2.0.0/16"
+    found = issues(raw)
+    assert found["traffic.metallb.addresses.0"] == ["10.2.0.0/30 overlaps cluster.pod_cidr 10.2.0.0/16"]
+    raw = _pool("192.0.2.240/30")
+    twin = copy.deepcopy(hub(raw, "dev")) | {"name": "dev2", "host": "dev2.example.org", "load_balancer_ip": "192.0.2.241"}
+    hub(raw, "dev")["load_balancer_ip"] = "192.0.2.241"
+    raw["hubs"].append(twin)
+    assert issues(raw)["hubs.1.load_balancer_ip"] == ["192.0.2.241 is also used by hubs.0"]
