@@ -156,8 +156,9 @@ class HubConfig(StrictModel):
     database: HubDatabase = HubDatabase()
     """The hub's own database: by default SQLite on a local volume of one worker (`database.node`)."""
     service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
-    """Service of the proxy: `LoadBalancer` (MetalLB or a cloud LB), `NodePort` (an external load balancer
-    forwards to the nodes) or `ClusterIP` (an ingress in front)."""
+    """Service of the proxy: `LoadBalancer` (`traffic.metallb` or a declared external LB), `NodePort` (HAProxy on
+    the `load-balancer` hosts routes to the node ports, or a declared external LB does) or `ClusterIP` (an
+    ingress in front). See `config.traffic_rules`."""
     http_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
     """Fixed node port for HTTP (NodePort; ACME's HTTP-01 challenge arrives here)."""
     https_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
