@@ -11,8 +11,8 @@ apply_service haproxy "$FILE_CHANGED"
 port_listening() {
   ss -Hltn "sport = :$1" | grep -q .
 }
-read -r -a hub_ports <<<"$HUB_PORTS"
-for port in "$FRONTEND_PORT" "${hub_ports[@]}"; do
+read -r -a extra_ports <<<"$HUB_PORTS"
+for port in "$FRONTEND_PORT" "${extra_ports[@]}"; do
   wait_for 60 "HAProxy listening on port ${port}" port_listening "$port"
 done
 log "HAProxy serves port(s) ${FRONTEND_PORT} ${HUB_PORTS}"
