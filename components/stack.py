@@ -17,15 +17,18 @@ from components.common.remote import NodeAccess
 from components.contract.component import platform_contract
 from components.gpu_pool.component import GpuNodePool, gpu_node_extras, gpu_pool_outputs
 from components.haproxy_lb.component import HaproxyLb
+from components.haproxy_lb.hub_routes import routes_from_config, timing_from_config
 from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
+from components.metallb.component import MetalLb
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
+from config.traffic_rules import hub_entry
 
 
 @dataclass
@@ -60,6 +63,10 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
+            hubs=routes_from_config(cfg),
+            hub_timing=timing_from_config(cfg),
+            maxconn=cfg.traffic.maxconn,
+            hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
         )
         outputs["load_balancer"] = lb.summary
     cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))
@@ -138,6 +145,24 @@ def _hubs(
     artifacts.record("reports/capacity.md", capacity_markdown(cfg))
 
 
+def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
+    """MetalLB when configured (kubeadm mode), and where users reach each hub; the hubs wait for the pool."""
+    outputs["hub_entry_points"] = {
+        hub.name: {"via": entry.via, "address": entry.address} for hub in cfg.hubs for entry in [hub_entry(cfg, hub)]
+    }
+    if cfg.traffic.metallb is None or not cfg.builds_cluster:
+        return []
+    first = cfg.inventory.control_planes[0]
+    metallb = MetalLb(
+        "metallb",
+        settings=cfg.traffic.metallb,
+        first_control_plane=cluster.access[first.name],
+        provider=cluster.provider,
+        depends_on=cluster.ready,
+    )
+    return metallb.ready
+
+
 def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]:
     """Register every resource of the stack in dependency order; returns the outputs to export."""
     outputs: dict[str, Any] = {}
@@ -146,7 +171,8 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     # with `provider=cluster.provider` and `depends_on=cluster.ready`.
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
-    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready], outputs)
+    traffic_ready = _traffic(cfg, cluster, outputs)
+    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document

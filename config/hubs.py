@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -155,12 +156,22 @@ class HubConfig(StrictModel):
     database: HubDatabase = HubDatabase()
     """The hub's own database: by default SQLite on a local volume of one worker (`database.node`)."""
     service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
-    """Service of the proxy: `LoadBalancer` (MetalLB or a cloud LB), `NodePort` (an external load balancer
-    forwards to the nodes) or `ClusterIP` (an ingress in front)."""
+    """Service of the proxy: `LoadBalancer` (`traffic.metallb` or a declared external LB), `NodePort` (HAProxy on
+    the `load-balancer` hosts routes to the node ports, or a declared external LB does) or `ClusterIP` (an
+    ingress in front). See `config.traffic_rules`."""
     http_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
     """Fixed node port for HTTP (NodePort; ACME's HTTP-01 challenge arrives here)."""
     https_node_port: Annotated[int, Field(ge=30000, le=32767)] | None = None
     """Fixed node port for HTTPS (NodePort)."""
+    allowed_networks: list[IPv4Network] = []
+    """Client networks (CIDRs) allowed to reach this hub, on 443 and 80, at the load balancer and again
+    at the proxy pod (NetworkPolicy) or its Service (`loadBalancerSourceRanges`); empty: everyone. A
+    restricted hub needs `https.mode: secret` (Let's Encrypt cannot reach it for HTTP-01)."""
+    users: Annotated[int, Field(ge=1, le=100_000)] = 200
+    """Users active at once at peak (a lecture, an exam); sizes the load balancer's connections for the hub."""
+    load_balancer_ip: IPv4Address | None = None
+    """`LoadBalancer` with MetalLB: the hub's address from `traffic.metallb.addresses` (point its DNS name
+    here); default: the pool's addresses in hub order."""
     shared_folders: bool = True
     """Mount the NFS shared folders (read-only for users, writable for admins)."""
     protect: bool = True

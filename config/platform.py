@@ -18,6 +18,8 @@ from config.publish import PublishConfig, publish_issues
 from config.scheduler import SchedulerConfig
 from config.scheduler_rules import SCHEDULER_CHECKS
 from config.ssh import SshConfig
+from config.traffic import TrafficConfig
+from config.traffic_rules import TRAFFIC_CHECKS
 
 
 class PlatformConfig(StrictModel):
@@ -41,6 +43,8 @@ class PlatformConfig(StrictModel):
     """NFS homes and shared folders: managed server on the `nfs` node or an existing NAS, CSI driver, volumes."""
     scheduler: SchedulerConfig = SchedulerConfig()
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
+    traffic: TrafficConfig = TrafficConfig()
+    """How users reach the hubs: HAProxy hub frontends (SNI/Host), MetalLB or an external load balancer."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -178,6 +182,7 @@ PLATFORM_CHECKS.extend(HUB_CHECKS)
 PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
+PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:

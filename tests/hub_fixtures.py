@@ -41,7 +41,8 @@ def raw(**hub_changes: Any) -> dict[str, Any]:
     """A whole raw config with one hub; keyword arguments replace keys of the hub."""
     hub = copy.deepcopy(HUB)
     hub.update(copy.deepcopy(hub_changes))
-    return {"inventory": copy.deepcopy(INVENTORY), "hubs": [hub]}
+    # The site's own load balancer serves the LoadBalancer Service (config.traffic_rules refuses it otherwise).
+    return {"inventory": copy.deepcopy(INVENTORY), "hubs": [hub], "traffic": {"external_load_balancer": True}}
 
 
 def platform(**hub_changes: Any) -> PlatformConfig:

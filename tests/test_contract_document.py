@@ -106,6 +106,7 @@ def test_hub_entries() -> None:
             "name": "teaching",
             "namespace": "jhub-teaching",
             "url": "https://hub.example.org/",
+            "entry": {"via": "external", "address": None, "allowed_networks": []},
             "queues": ["root.users"],
             "profiles": [
                 {"slug": "small", "queue": "root.users", "gpu": 0},
@@ -116,6 +117,16 @@ def test_hub_entries() -> None:
     assert document["nfs"]["homes"] == [{"hub": "teaching", "path": cfg.nfs.homes_path("jhub-teaching")}]
     no_host = build_contract(hub_fixtures.platform(host=None, https={"mode": "none"}), project="p", stack="s")
     assert no_host["hubs"][0]["url"] is None
+
+
+def test_prod_and_dev_contracts_say_where_users_reach_each_hub() -> None:
+    prod_hubs = {h["name"]: h for h in contract("prod")["hubs"]}
+    assert prod_hubs["teaching"]["url"] == "https://jupyter.example.org/"
+    assert prod_hubs["teaching"]["entry"] == {"via": "haproxy", "address": "192.0.2.10", "allowed_networks": []}
+    assert prod_hubs["exam"]["entry"]["allowed_networks"] == ["198.51.100.0/25", "198.51.100.128/26", "203.0.113.0/24"]
+    (dev_hub,) = contract("dev")["hubs"]
+    assert dev_hub["url"] == "https://jupyter-dev.example.org/"
+    assert dev_hub["entry"] == {"via": "metallb", "address": "192.0.2.240", "allowed_networks": []}
 
 
 def test_existing_cluster_has_no_endpoint_in_the_contract() -> None:

@@ -155,6 +155,7 @@ def test_existing_mode_creates_no_volume_and_uses_the_named_class(tmp_path: Path
     cfg["config"]["jupyterhub-platform:inventory"]["nodes"][0]["roles"] = ["worker"]
     cfg["config"]["jupyterhub-platform:nfs"] = {"mode": "external", "server": "192.0.2.200", "export_path": "/export/hub"}
     cfg["config"]["jupyterhub-platform:hubs"][0]["database"] = {"storage_class": "standard"}
+    cfg["config"]["jupyterhub-platform:traffic"] = {"external_load_balancer": True}  # the laptop cluster's own
     path = tmp_path / "Pulumi.laptop.yaml"
     path.write_text(yaml.safe_dump(cfg))
     laptop = _run("laptop", path)

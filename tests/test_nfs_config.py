@@ -68,6 +68,7 @@ def test_existing_cluster_cannot_manage_a_server() -> None:
     assert "nfs.mode" in paths(raw)
     raw["nfs"].update(mode="external", server="192.0.2.200")
     raw["hubs"][0]["database"] = {"storage_class": "standard"}  # no SSH for a local hub-db volume either
+    raw["traffic"] = {"external_load_balancer": True}  # nor MetalLB: the cluster's own load balancer
     load(raw)
 
 

@@ -66,6 +66,8 @@ def test_existing_cluster_mode_installs_only_the_platform_layer(tmp_path: Path) 
     cfg["config"]["jupyterhub-platform:nfs"] = {"mode": "external", "server": "192.0.2.200", "export_path": "/export/hub"}
     # No SSH either for the hub database's local volume: the laptop cluster's own class holds it.
     cfg["config"]["jupyterhub-platform:hubs"][0]["database"] = {"storage_class": "standard"}
+    # Nor MetalLB: the laptop cluster's own load balancer serves the hub's LoadBalancer Service.
+    cfg["config"]["jupyterhub-platform:traffic"] = {"external_load_balancer": True}
     path = tmp_path / "Pulumi.laptop.yaml"
     path.write_text(yaml.safe_dump(cfg))
     recorder = run_stack("laptop", path)

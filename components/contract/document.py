@@ -22,8 +22,9 @@ from config.hubs import HubConfig
 from config.nfs import nfs_server_address
 from config.platform import PlatformConfig
 from config.scheduler import QueueConfig, Resources
+from config.traffic_rules import hub_entry
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "platform-v1.schema.json"
 KUBECONFIG_OUTPUT = "kubeconfig"
 NFS_CSI_PROVISIONER = "nfs.csi.k8s.io"
@@ -91,12 +92,18 @@ def _hub_url(hub: HubConfig) -> str | None:
     return f"{scheme}://{hub.host}/"
 
 
+def _hub_entry(cfg: PlatformConfig, hub: HubConfig) -> dict[str, Any]:
+    entry = hub_entry(cfg, hub)
+    return {"via": entry.via, "address": entry.address, "allowed_networks": [str(n) for n in hub.allowed_networks]}
+
+
 def _hubs(cfg: PlatformConfig) -> list[dict[str, Any]]:
     return [
         {
             "name": hub.name,
             "namespace": hub.k8s_namespace,
             "url": _hub_url(hub),
+            "entry": _hub_entry(cfg, hub),
             "queues": sorted({p.queue for p in hub.profiles}),
             "profiles": [{"slug": p.slug, "queue": p.queue, "gpu": p.gpu} for p in hub.profiles],
         }

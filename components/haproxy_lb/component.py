@@ -10,6 +10,7 @@ import pulumi
 
 from components.common.remote import NodeAccess, run_step
 from components.haproxy_lb.haproxy_cfg import STATS_URI, backends_from, render_haproxy_cfg
+from components.haproxy_lb.hub_routes import HubRoute, HubTiming, backend_name, render_hub_sections
 from components.haproxy_lb.keepalived import VrrpHost, render_check_script, render_keepalived_conf
 from components.haproxy_lb.steps import haproxy_script, keepalived_script
 from config.cluster import ClusterConfig, LoadBalancerConfig
@@ -19,6 +20,7 @@ TYPE_TOKEN = "jupyterhub-platform:infra:HaproxyLb"
 # All addresses: the frontend also answers on the VIP without net.ipv4.ip_nonlocal_bind.
 FRONTEND_BIND = "*"
 STATS_BIND = "127.0.0.1"
+HUB_HTTPS_PORT, HUB_HTTP_PORT = 443, 80
 
 
 def _sha256(text: str) -> str:
@@ -47,20 +49,35 @@ class HaproxyLb(pulumi.ComponentResource):
         settings: LoadBalancerConfig,
         frontend_port: int,
         auth_pass: pulumi.Input[str] | None = None,
+        hubs: Sequence[HubRoute] = (),
+        hub_timing: HubTiming | None = None,
+        maxconn: int | None = None,
+        hub_vip: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`hubs`: the hubs routed on 443 (SNI) and 80 (Host); `hub_vip`: a second VIP keepalived carries."""
         super().__init__(TYPE_TOKEN, name, None, opts)
         if not nodes:
             raise ValueError("HaproxyLb needs at least one load-balancer host")
+        if hubs and hub_timing is None:
+            raise ValueError("hub routes need their timing")
         backends = backends_from([(n.name, str(n.address)) for n in control_planes], cluster.api_server_port)
-        cfg_text = render_haproxy_cfg(backends, FRONTEND_BIND, frontend_port, settings, STATS_BIND)
-        haproxy = haproxy_script(cfg_text, frontend_port)
+        sections = ""
+        if hub_timing is not None:
+            sections = render_hub_sections(
+                hubs, FRONTEND_BIND, https_port=HUB_HTTPS_PORT, http_port=HUB_HTTP_PORT, timing=hub_timing
+            )
+        cfg_text = render_haproxy_cfg(
+            backends, FRONTEND_BIND, frontend_port, settings, STATS_BIND, hub_sections=sections, maxconn=maxconn
+        )
+        haproxy = haproxy_script(cfg_text, frontend_port, hub_ports=(HUB_HTTPS_PORT, HUB_HTTP_PORT) if hubs else ())
         use_keepalived = len(nodes) >= 2
         if use_keepalived and settings.vip is None:
             raise ValueError("two or more load-balancer hosts need load_balancer.vip")
         hosts = [VrrpHost(a.node.name, str(a.node.address)) for a in nodes]
         check_script = render_check_script(frontend_port)
         auth = auth_pass is not None
+        extra_vips = [hub_vip] if hub_vip is not None else []
         # The password only ever travels as stdin (a secret); the rendered config holds a placeholder.
         stdin = pulumi.Output.secret(auth_pass) if auth_pass is not None else None
 
@@ -70,7 +87,9 @@ class HaproxyLb(pulumi.ComponentResource):
             self.ready.append(ha_step)
             if not use_keepalived:
                 continue
-            conf = render_keepalived_conf(hosts=hosts, index=index, vip=str(settings.vip), settings=settings, auth=auth)
+            conf = render_keepalived_conf(
+                hosts=hosts, index=index, vip=str(settings.vip), settings=settings, auth=auth, extra_vips=extra_vips
+            )
             script = keepalived_script(conf, check_script, auth=auth)
             self.ready.append(
                 run_step(
@@ -92,5 +111,9 @@ class HaproxyLb(pulumi.ComponentResource):
             "backends": [f"{address}:{port}" for _, address, port in backends],
             "keepalived": use_keepalived,
             "stats": f"http://{STATS_BIND}:{settings.stats_port}{STATS_URI} (on each LB host)",
+            "hub_vip": hub_vip,
+            "hub_backends": [
+                backend_name(h.name, port) for h in hubs for port in ("https", "http") if port == "http" or h.https_port
+            ],
         }
         self.register_outputs({"summary": self.summary})

@@ -55,9 +55,13 @@ def render_haproxy_cfg(
     stats_bind: str = "127.0.0.1",
     *,
     log_target: str = "/dev/log",
+    hub_sections: str = "",
+    maxconn: int | None = None,
 ) -> str:
-    """The complete haproxy.cfg: TCP frontend, TLS /readyz checks on every API server, local stats."""
+    """The complete haproxy.cfg: TCP frontend, TLS /readyz checks on every API server, local stats, and the
+    hub frontends and backends (`hub_routes.render_hub_sections`) when there are hubs to route to."""
     _check_backends(backends)
+    limit = f"    maxconn {maxconn}\n" if maxconn is not None else ""
     client = settings.timeout_client_seconds
     server = settings.timeout_server_seconds
     servers = "\n".join(f"    server {name} {address}:{port} check check-ssl verify none" for name, address, port in backends)
@@ -67,7 +71,7 @@ global
     log {log_target} local0 notice
     user haproxy
     group haproxy
-
+{limit}
 defaults
     mode tcp
     log global
@@ -112,4 +116,4 @@ listen stats
     stats enable
     stats uri {STATS_URI}
     stats refresh 10s
-"""
+{hub_sections}"""

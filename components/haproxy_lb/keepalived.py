@@ -72,8 +72,10 @@ def render_keepalived_conf(
     interface: str | None = None,
     script_user: str = DEFAULT_SCRIPT_USER,
     check_script_path: str = CHECK_SCRIPT_PATH,
+    extra_vips: Sequence[str] = (),
 ) -> str:
-    """keepalived.conf of `hosts[index]`; `interface` overrides `settings.interface` (tests)."""
+    """keepalived.conf of `hosts[index]`; `interface` overrides `settings.interface` (tests); `extra_vips`
+    (the hubs' own VIP) move together with `vip`."""
     if len(hosts) < 2:
         raise ValueError("keepalived is only used with two or more load-balancer hosts")
     me = hosts[index]
@@ -88,6 +90,7 @@ def render_keepalived_conf(
     authentication = ""
     if auth:
         authentication = f"    authentication {{\n        auth_type PASS\n        auth_pass {AUTH_PLACEHOLDER}\n    }}\n"
+    addresses = "\n".join(f"        {address}/32 dev {iface}" for address in (str(vip), *extra_vips))
     return f"""\
 # Rendered by jupyterhub-platform (HaproxyLb) for {me.name}; change the stack configuration, not this file.
 global_defs {{
@@ -114,7 +117,7 @@ vrrp_instance {INSTANCE_NAME} {{
     priority {priorities[index]}
     advert_int 1
 {unicast}{authentication}    virtual_ipaddress {{
-        {vip}/32 dev {iface}
+{addresses}
     }}
     track_script {{
         {SCRIPT_NAME}

@@ -6,6 +6,7 @@ paths are parameters for the same reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from components.common.shell import HostFile, RenderedScript, render_script
@@ -16,12 +17,15 @@ HAPROXY_CFG_PATH = "/etc/haproxy/haproxy.cfg"
 KEEPALIVED_CONF_PATH = "/etc/keepalived/keepalived.conf"
 
 
-def haproxy_script(cfg_text: str, frontend_port: int, cfg_path: str = HAPROXY_CFG_PATH) -> RenderedScript:
-    """Step `haproxy`: install HAProxy, check and install haproxy.cfg, start or reload."""
+def haproxy_script(
+    cfg_text: str, frontend_port: int, cfg_path: str = HAPROXY_CFG_PATH, hub_ports: Sequence[int] = ()
+) -> RenderedScript:
+    """Step `haproxy`: install HAProxy, check and install haproxy.cfg, start or reload; then wait until the
+    API port (and the hub ports, when it fronts hubs) listen."""
     return render_script(
         "haproxy",
         [SCRIPTS / "service.sh", SCRIPTS / "haproxy.sh"],
-        params={"FRONTEND_PORT": frontend_port},
+        params={"FRONTEND_PORT": frontend_port, "HUB_PORTS": " ".join(str(p) for p in hub_ports)},
         files={"HAPROXY_CFG": HostFile(cfg_path, cfg_text, "0644")},
     )
 

@@ -18,6 +18,7 @@ import yaml
 
 from components.common.charts import pinned_release
 from components.jupyterhub import auth as hub_auth
+from components.jupyterhub.traffic import PROXY_PUBLIC, proxy_service_patch
 from components.jupyterhub.values import (
     CHART,
     CHART_REPOSITORY,
@@ -151,6 +152,17 @@ class JupyterHubRelease(pulumi.ComponentResource):
                 k8s_opts, pulumi.ResourceOptions(depends_on=prerequisites, additional_secret_outputs=["values"])
             ),
         )
+        patch = proxy_service_patch(cfg, hub)
+        if patch is not None:
+            # z2jh has no value for it: keep the client's source address on proxy-public (see traffic.py).
+            k8s.core.v1.ServicePatch(
+                f"{name}-proxy-public-local",
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=PROXY_PUBLIC, namespace=ns, annotations={"pulumi.com/patchForce": "true"}
+                ),
+                spec=k8s.core.v1.ServiceSpecPatchArgs(external_traffic_policy=patch["externalTrafficPolicy"]),
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.release])),
+            )
         self.namespace = ns
         self.url = f"https://{hub.host}/" if hub.host and hub.https.mode != "none" else None
         self.register_outputs({"namespace": ns, "url": self.url})

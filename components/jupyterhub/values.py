@@ -16,6 +16,7 @@ from components.jupyterhub.auth import auth_values
 from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
+from components.jupyterhub.traffic import proxy_traffic_values
 from config.gpu import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
 from config.hubs import HubConfig
@@ -123,6 +124,12 @@ def _proxy_service(hub: HubConfig) -> dict[str, Any]:
     return service
 
 
+def _proxy(cfg: PlatformConfig, hub: HubConfig) -> dict[str, Any]:
+    traffic = proxy_traffic_values(cfg, hub)
+    proxy: dict[str, Any] = {"https": _https(hub), "service": {**_proxy_service(hub), **traffic.pop("service", {})}}
+    return {**proxy, **traffic}
+
+
 def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> dict[str, Any]:
     """Values for the hub's release (merged by Helm over the chart's defaults)."""
     auth = auth_values(hub)
@@ -160,7 +167,7 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
     tolerations = [{"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}] if gpu_seats(cfg) > 0 else []
     return {
         "hub": hub_values,
-        "proxy": {"https": _https(hub), "service": _proxy_service(hub)},
+        "proxy": _proxy(cfg, hub),
         "prePuller": {"extraTolerations": tolerations},
         "scheduling": {
             # YuniKorn schedules user pods; placeholders only make sense with a cluster autoscaler.
