@@ -48,17 +48,17 @@ def _skipped_lines(tree: ast.Module) -> set[int]:
     skip: set[int] = set()
 
     def mark(node: ast.AST) -> None:
-        end = getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)
-        skip.update(range(getattr(node, "lineno", 0), end + 1))
+        start: int = getattr(node, "lineno", 0)
+        end: int = getattr(node, "end_lineno", None) or start
+        skip.update(range(start, end + 1))
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            mark(node)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            mark(node)  # docstrings and field documentation strings
-        elif isinstance(node, ast.AnnAssign) and node.value is None:
-            mark(node)
-        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+        is_import = isinstance(node, ast.Import | ast.ImportFrom)
+        # docstrings and the documentation strings under model fields
+        is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        is_bare_annotation = isinstance(node, ast.AnnAssign) and node.value is None
+        is_type_checking = isinstance(node, ast.If) and _is_type_checking(node.test)
+        if is_import or is_doc or is_bare_annotation or is_type_checking:
             mark(node)
     return skip
 
@@ -74,17 +74,17 @@ def _edits(node: ast.AST, parent_is_annotation: bool) -> Iterator[tuple[str, ast
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         op = type(node.ops[0])
         if op in _COMPARE_SWAPS:
-            new = copy.deepcopy(node)
-            new.ops = [_COMPARE_SWAPS[op]()]
-            yield f"{_op_text(node)} -> {_op_text(new)}", new
+            compare = copy.deepcopy(node)
+            compare.ops = [_COMPARE_SWAPS[op]()]
+            yield f"{ast.unparse(node)} -> {ast.unparse(compare)}", compare
     elif isinstance(node, ast.BoolOp):
-        new = copy.deepcopy(node)
-        new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-        yield f"{'and' if isinstance(node.op, ast.And) else 'or'} -> {'or' if isinstance(node.op, ast.And) else 'and'}", new
+        boolop = copy.deepcopy(node)
+        boolop.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        yield ("and -> or" if isinstance(node.op, ast.And) else "or -> and"), boolop
     elif isinstance(node, ast.BinOp) and type(node.op) in _BINOP_SWAPS:
-        new = copy.deepcopy(node)
-        new.op = _BINOP_SWAPS[type(node.op)]()
-        yield f"{ast.unparse(node)} -> {ast.unparse(new)}", new
+        binop = copy.deepcopy(node)
+        binop.op = _BINOP_SWAPS[type(node.op)]()
+        yield f"{ast.unparse(node)} -> {ast.unparse(binop)}", binop
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield f"not removed in {ast.unparse(node)}", copy.deepcopy(node.operand)
     elif isinstance(node, ast.Constant):
@@ -101,10 +101,6 @@ def _constant_edits(node: ast.Constant) -> Iterator[tuple[str, ast.AST]]:
         yield f"{value} -> {value * 2 or 1.0}", ast.Constant(value * 2 or 1.0)
     elif isinstance(value, str) and value and len(value) <= 60 and "\n" not in value:
         yield f"{value!r} -> {value + 'X'!r}", ast.Constant(value + "X")
-
-
-def _op_text(node: ast.Compare) -> str:
-    return ast.unparse(node)
 
 
 class _Replace(ast.NodeTransformer):
@@ -124,9 +120,7 @@ def _annotation_nodes(tree: ast.Module) -> set[int]:
     ids: set[int] = set()
     for node in ast.walk(tree):
         annotations: list[ast.expr | None] = []
-        if isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-        elif isinstance(node, ast.arg):
+        if isinstance(node, ast.AnnAssign | ast.arg):
             annotations.append(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             annotations.append(node.returns)
@@ -143,14 +137,13 @@ def _statement_deletions(tree: ast.Module, skip: set[int]) -> Iterator[tuple[ast
             continue
         for node in ast.walk(func):
             body = getattr(node, "body", None)
-            if not isinstance(body, list) or len(body) < 2:
-                continue  # deleting a lone statement would leave an empty block
+            if not isinstance(body, list):
+                continue  # (a deleted statement becomes `pass`, so even a lone one leaves valid code)
             for stmt in body:
                 if stmt.lineno in skip:
                     continue
-                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call | ast.Yield | ast.YieldFrom | ast.Await):
-                    yield stmt, f"deleted `{ast.unparse(stmt)[:60]}`"
-                elif isinstance(stmt, ast.Assign | ast.AugAssign):
+                effect = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call | ast.Yield | ast.YieldFrom | ast.Await)
+                if effect or isinstance(stmt, ast.Assign | ast.AugAssign):
                     yield stmt, f"deleted `{ast.unparse(stmt)[:60]}`"
 
 
