@@ -131,20 +131,25 @@ def _annotation_nodes(tree: ast.Module) -> set[int]:
 
 
 def _statement_deletions(tree: ast.Module, skip: set[int]) -> Iterator[tuple[ast.stmt, str]]:
-    """Statements whose deletion is a meaningful mutant: calls and assignments inside functions."""
+    """Statements whose deletion is a meaningful mutant: calls and assignments inside functions.
+
+    A deleted statement becomes `pass`, so even a lone one in a block leaves valid code."""
+    seen: set[int] = set()
     for func in ast.walk(tree):
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for node in ast.walk(func):
-            body = getattr(node, "body", None)
-            if not isinstance(body, list):
-                continue  # (a deleted statement becomes `pass`, so even a lone one leaves valid code)
-            for stmt in body:
-                if stmt.lineno in skip:
+            for block in ("body", "orelse", "finalbody"):
+                statements = getattr(node, block, None)
+                if not isinstance(statements, list):
                     continue
-                effect = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call | ast.Yield | ast.YieldFrom | ast.Await)
-                if effect or isinstance(stmt, ast.Assign | ast.AugAssign):
-                    yield stmt, f"deleted `{ast.unparse(stmt)[:60]}`"
+                for stmt in statements:
+                    if id(stmt) in seen or stmt.lineno in skip:
+                        continue
+                    seen.add(id(stmt))
+                    call = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call | ast.Yield | ast.YieldFrom | ast.Await)
+                    if call or isinstance(stmt, ast.Assign | ast.AugAssign):
+                        yield stmt, f"deleted `{ast.unparse(stmt)[:60]}`"
 
 
 def mutants(source: str) -> Iterator[Mutant]:
