@@ -39,3 +39,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and exitstatus == 0:
         reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every tool must be present in CI", red=True)
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """Print the order's seed even under `-q` (the header that shows it is hidden then), so a failure
+    that depends on the order can be replayed with `bash tools/test.sh --randomly-seed=<seed>`."""
+    if config.pluginmanager.has_plugin("randomly"):
+        seed = config.getoption("randomly_seed", default=None)
+        terminalreporter.write_line(f"test order: random, seed {seed} (replay: bash tools/test.sh --randomly-seed={seed})")
+

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks, rpc
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import Stack
 
 from components.common import artifacts
 
@@ -183,6 +184,19 @@ class Recorder:
 _RECORDER: Recorder | None = None
 
 
+def _root_stack_for(project: str, stack: str) -> None:
+    """Make the implicit root `Stack` resource belong to this project and stack.
+
+    `set_mocks` creates the root once, named after the first stack a process ran; without this,
+    every later run (whatever its stack) would parent its resources to that first root, and URNs
+    would depend on which test happened to run first."""
+    root = settings.get_root_resource()
+    if root is not None and root._name == f"{project}-{stack}":
+        return
+    settings.ROOT.set(None)
+    Stack()._finish()
+
+
 def install(project: str, stack: str) -> Recorder:
     """Install the recording mocks (once per process) and return the recorder, cleared."""
     global _RECORDER
@@ -192,6 +206,7 @@ def install(project: str, stack: str) -> Recorder:
         mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
     pulumi.runtime.settings._set_stack(stack)
     pulumi.runtime.settings._set_project(project)
+    _root_stack_for(project, stack)
     _RECORDER.clear()
     artifacts.reset()
     return _RECORDER

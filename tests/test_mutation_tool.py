@@ -1,0 +1,55 @@
+"""`tools.mutants`: the mutants the mutation command judges the suite by."""
+
+from __future__ import annotations
+
+import ast
+
+from tools.mutants import mutants
+
+SAMPLE = '''
+"""Module docstring."""
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from x import Y
+
+LIMIT = 3
+
+
+def check(value: int, names: list[str]) -> list[str]:
+    """Docstring."""
+    problems = []
+    if value > LIMIT and not names:
+        problems.append("too big")
+    total = value + 1
+    return problems if total >= 2 else []
+'''
+
+
+def test_every_operator_yields_the_expected_mutants() -> None:
+    keys = [m.key for m in mutants(SAMPLE)]
+    assert keys == [
+        "8: 3 -> 4",
+        "13: deleted `problems = []`",
+        "14: and -> or",
+        "14: not removed in not names",
+        "14: value > LIMIT -> value >= LIMIT",
+        "15: 'too big' -> 'too bigX'",
+        "15: deleted `problems.append('too big')`",
+        "16: 1 -> 2",
+        "16: deleted `total = value + 1`",
+        "16: value + 1 -> value - 1",
+        "17: 2 -> 3",
+        "17: total >= 2 -> total > 2",
+    ]
+
+
+def test_each_mutant_is_valid_python_differing_from_the_original_only_once() -> None:
+    original = ast.unparse(ast.parse(SAMPLE))
+    sources = [m.source for m in mutants(SAMPLE)]
+    assert len(set(sources)) == len(sources)
+    for source in sources:
+        ast.parse(source)
+        assert source != original
+    # generating mutants leaves no trace: the next mutant starts from the original again
+    assert sum(s.count("value >= LIMIT") for s in sources) == 1
