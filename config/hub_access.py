@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
 from config.hub_auth import GenericOAuth, LdapAuth
-from config.hub_groups import admin_groups, login_groups
+from config.hub_groups import admin_groups, group_source, login_groups
 from config.hubs import HubConfig
 from config.scheduler import ACL_GROUP_PATTERN
 
@@ -62,8 +62,11 @@ def _group_names(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     """Group names in the config must be names a YuniKorn ACL can hold (not Keycloak paths like `/students`)."""
     for i, hub in enumerate(cfg.hubs):
         auth = hub.auth
-        lists = [(f"hubs.{i}.profiles.{j}.allowed_groups", p.allowed_groups) for j, p in enumerate(hub.profiles)]
-        lists.append((f"hubs.{i}.staff.groups", hub.staff.groups))
+        lists: list[tuple[str, list[str]]] = []
+        if group_source(auth) in ("claim", "admin"):
+            # Other authenticators' group names have a fixed shape (`config.hub_groups_rules` checks it).
+            lists += [(f"hubs.{i}.profiles.{j}.allowed_groups", p.allowed_groups) for j, p in enumerate(hub.profiles)]
+            lists.append((f"hubs.{i}.staff.groups", hub.staff.groups))
         if isinstance(auth, GenericOAuth):
             lists += [(f"hubs.{i}.auth.allowed_groups", auth.allowed_groups), (f"hubs.{i}.auth.admin_groups", auth.admin_groups)]
         if isinstance(auth, LdapAuth):

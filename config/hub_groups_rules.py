@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from config.hubs import HubConfig
     from config.platform import PlatformConfig
 
-_GITHUB_GROUP = re.compile(rf"^{GITHUB_PREFIX}[a-z0-9-]+(_[a-z0-9_.-]+)?$")
+_GITHUB_GROUP = re.compile(rf"^{GITHUB_PREFIX}[a-z0-9-]+(_[a-z0-9_-]+)?$")
 _GLOBUS_GROUP = re.compile(rf"^{GLOBUS_PREFIX}[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$")
 
 
@@ -37,9 +37,12 @@ def _unsupplied(hub: HubConfig, i: int, group: str) -> str | None:
             "(the DN whose members get this group)"
         )
     if source == "github" and not _GITHUB_GROUP.match(group):
-        instead = f"write {github_group(group)!r}" if ":" in group or group.lower().startswith(GITHUB_PREFIX) else (
-            f"e.g. {github_group('my-org:' + group)!r}"
-        )
+        if group.lower().startswith(GITHUB_PREFIX):
+            instead = f"write {group.lower()!r}"
+        elif ":" in group:
+            instead = f"write {github_group(group)!r}"
+        else:
+            instead = f"e.g. {github_group('my-org:' + group)!r}"
         return (
             f"GitHub users carry only the groups `github_<org>` and `github_<org>_<team-slug>` (lower case); {instead}"
         )
