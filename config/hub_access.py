@@ -1,5 +1,5 @@
 """Rules tying each hub's audience to YuniKorn: who can see a profile must be admitted by its queue,
-and OIDC group names must be names a YuniKorn ACL can hold (see the group-name note in `config.hubs`)."""
+and group names must be names a YuniKorn ACL can hold (see `config.hub_groups`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.hub_auth import GenericOAuth, GitHubAuth
+from config.hub_auth import GenericOAuth, LdapAuth
+from config.hub_groups import admin_groups, group_source, login_groups
 from config.hubs import HubConfig
 from config.scheduler import ACL_GROUP_PATTERN
 
@@ -17,23 +18,13 @@ if TYPE_CHECKING:
 
 def hub_login_groups(hub: HubConfig) -> list[str] | None:
     """The JupyterHub groups every user of the hub belongs to one of; None: anyone may log in (or the
-    authenticator gives users no JupyterHub groups: LDAP, native, Globus)."""
-    auth = hub.auth
-    if isinstance(auth, GenericOAuth) and auth.groups_claim and auth.allowed_groups:
-        return list(auth.allowed_groups)
-    if isinstance(auth, GitHubAuth) and all(":" in org for org in auth.allowed_organizations):
-        return list(auth.allowed_organizations)  # teams only: each is a JupyterHub group `org:team`
-    return None
+    login rule gives users no JupyterHub group)."""
+    return login_groups(hub.auth)
 
 
 def hub_admin_groups(hub: HubConfig) -> list[str]:
     """JupyterHub groups whose members are admins of the hub."""
-    auth = hub.auth
-    if isinstance(auth, GenericOAuth) and auth.groups_claim:
-        return list(auth.admin_groups)
-    if isinstance(auth, GitHubAuth):
-        return list(auth.admin_teams)
-    return []
+    return admin_groups(hub.auth)
 
 
 def _queue_admits_audience(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
@@ -68,21 +59,26 @@ def _queue_admits_audience(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
 
 
 def _group_names(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """OIDC group names must be names a YuniKorn ACL can hold (not Keycloak paths like `/students`)."""
+    """Group names in the config must be names a YuniKorn ACL can hold (not Keycloak paths like `/students`)."""
     for i, hub in enumerate(cfg.hubs):
-        if not isinstance(hub.auth, GenericOAuth):
-            continue
         auth = hub.auth
-        lists = [(f"hubs.{i}.auth.allowed_groups", auth.allowed_groups), (f"hubs.{i}.auth.admin_groups", auth.admin_groups)]
-        lists += [(f"hubs.{i}.profiles.{j}.allowed_groups", p.allowed_groups) for j, p in enumerate(hub.profiles)]
+        lists: list[tuple[str, list[str]]] = []
+        if group_source(auth) in ("claim", "admin"):
+            # Other authenticators' group names have a fixed shape (`config.hub_groups_rules` checks it).
+            lists += [(f"hubs.{i}.profiles.{j}.allowed_groups", p.allowed_groups) for j, p in enumerate(hub.profiles)]
+            lists.append((f"hubs.{i}.staff.groups", hub.staff.groups))
+        if isinstance(auth, GenericOAuth):
+            lists += [(f"hubs.{i}.auth.allowed_groups", auth.allowed_groups), (f"hubs.{i}.auth.admin_groups", auth.admin_groups)]
+        if isinstance(auth, LdapAuth):
+            lists.append((f"hubs.{i}.auth.groups", list(auth.groups)))
         for path, names in lists:
             bad = [g for g in names if not ACL_GROUP_PATTERN.match(g)]
             if bad:
                 hint = " (Keycloak: turn off 'Full group path' in the groups mapper)" if any("/" in g for g in bad) else ""
                 yield ConfigIssue(
                     path,
-                    f"{', '.join(repr(g) for g in bad)} cannot be matched by YuniKorn's queue ACLs: use letters, digits, "
-                    f"`_` and `-` only{hint}",
+                    f"{', '.join(repr(g) for g in bad)} cannot be matched by YuniKorn's queue ACLs: use a letter first, "
+                    f"then letters, digits, `_` and `-` only, e.g. `gpu-users`{hint}",
                 )
 
 

@@ -56,7 +56,8 @@ class GenericOAuth(StrictModel):
 
 
 class GitHubAuth(StrictModel):
-    """GitHub OAuth app; organisations and teams become JupyterHub groups (`org` and `org:team`)."""
+    """GitHub OAuth app; organisations and teams become JupyterHub groups `github_<org>` and
+    `github_<org>_<team-slug>` (lower case; see `config.hub_groups`)."""
 
     type: Literal["github"]
     """Discriminator."""
@@ -66,11 +67,12 @@ class GitHubAuth(StrictModel):
     """Organisations (`org`) or teams (`org:team-slug`) whose members may log in. Required: an open
     GitHub login would let anyone on the internet use the cluster."""
     admin_teams: list[str] = []
-    """Teams (`org:team-slug`) whose members are hub admins."""
+    """Teams (`org:team-slug`) whose members are hub admins (their group is `github_<org>_<team-slug>`)."""
 
 
 class GlobusAuth(StrictModel):
-    """Globus Auth (research identity federation)."""
+    """Globus Auth (research identity federation); the user's Globus Groups become JupyterHub groups
+    `globus_<group uuid>`."""
 
     type: Literal["globus"]
     """Discriminator."""
@@ -115,6 +117,10 @@ class LdapAuth(StrictModel):
     """Attribute whose value becomes the JupyterHub user name after a DN lookup."""
     allowed_groups: list[str] = []
     """Group DNs whose members may log in (empty: every user the directory authenticates)."""
+    groups: dict[GROUP_NAME, Annotated[str, Field(min_length=3)]] = {}
+    """JupyterHub group name -> group DN, e.g. `gpu-users: cn=GPU Users,ou=groups,dc=uni,dc=edu`: members
+    of each DN get that JupyterHub group at every login (LDAPAuthenticator reports membership only of the
+    DNs it is told about). Name the `allowed_groups` DNs here too to give them a group."""
 
     @model_validator(mode="after")
     def _binding(self) -> LdapAuth:

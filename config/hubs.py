@@ -6,7 +6,8 @@ match them by exact name, restricted to YuniKorn's ACL group-name pattern (lette
 `/courses/cs101`) unless the "Full group path" switch of its Group Membership mapper is off, so with an
 OIDC (`generic-oauth`) hub every group in the config (login, admin and profile groups) is checked against
 that pattern here: a path is refused with a hint to turn the switch off, rather than silently matching
-no ACL at run time (`config.hub_access`). Groups are never rewritten by the hub.
+no ACL at run time (`config.hub_access`). Other authenticators' groups get ACL-safe names by a documented
+mapping (`config.hub_groups`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from config.errors import ConfigIssue
 from config.gpu import gpu_request_problem, gpu_seats
 from config.hub_auth import OAUTH_TYPES, HubAuth, LdapAuth
 from config.hub_database import HUB_DATABASE_CHECKS, HubDatabase
+from config.hub_staff import HubStaff
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -130,9 +132,13 @@ class HubConfig(StrictModel):
     auth: HubAuth
     """How users log in (`generic-oauth`, `github`, `globus`, `ldap`, `native`)."""
     admin_users: list[str] = []
-    """User names that are hub admins (they also authorise NativeAuthenticator sign-ups)."""
-    admin_access: bool = True
-    """Admins may open users' servers (helping students); turn off where privacy rules forbid it."""
+    """User names that are hub admins: JupyterHub's `admin` role, which always includes opening every
+    user's server. Keep it to the platform team where privacy matters and give course staff `staff`."""
+    admin_access: bool | None = None
+    """Removed: JupyterHub 5 ignores it (admins can always open servers); refused with a pointer to `staff`."""
+    staff: HubStaff = HubStaff()
+    """Course staff: the hub's `staff` role (manage users and servers; `access_servers` decides whether
+    they may open users' servers)."""
     image: Annotated[str, Field(pattern=r"^[^:\s]+(:[^:\s]+)?$")] = "quay.io/jupyter/scipy-notebook:2025-10-20"
     """Default single-user image `name:tag` (pin a tag; profiles may override)."""
     profiles: Annotated[list[HubProfile], Field(min_length=1)]

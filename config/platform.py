@@ -11,6 +11,7 @@ from config.errors import ConfigIssue
 from config.gpu import GpuConfig
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
+from config.hub_groups_rules import HUB_GROUPS_CHECKS
 from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
 from config.nfs import NFS_CHECKS, NfsConfig
@@ -180,6 +181,7 @@ PLATFORM_CHECKS.append(publish_issues)
 PLATFORM_CHECKS.extend(GPU_CHECKS)
 PLATFORM_CHECKS.extend(HUB_CHECKS)
 PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
+PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)

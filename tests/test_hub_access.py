@@ -68,6 +68,7 @@ def test_a_hub_whose_users_carry_no_groups_needs_open_queues() -> None:
     raw["hubs"][EXAM]["auth"] = {
         "type": "ldap", "server_address": "ldap.example.org", "bind_dn_template": ["uid={username},ou=people,dc=x"],
     }  # fmt: skip
+    del raw["hubs"][EXAM]["profiles"][0]["allowed_groups"], raw["hubs"][EXAM]["staff"]
     assert "every user of the hub" in error_at(raw, f"hubs.{EXAM}.profiles.0.queue")
 
 

@@ -1,7 +1,7 @@
 """Helm values and ConfigMaps of the NVIDIA components (pure).
 
 GPU Operator keys checked against the chart's `deployments/gpu-operator/values.yaml` (driver.enabled,
-toolkit.enabled, operator.defaultRuntime, mig.strategy, devicePlugin.config.{create,name,default},
+toolkit.enabled, mig.strategy, devicePlugin.config.{create,name,default},
 migManager.config.{create,name,default}, migManager.env WITH_REBOOT, daemonsets.tolerations,
 dcgmExporter.{enabled,serviceMonitor}, node-feature-discovery.worker.tolerations, cdi.enabled);
 device-plugin keys against `deployments/helm/nvidia-device-plugin/values.yaml` (config.{name,default},
@@ -93,7 +93,7 @@ def operator_values(cfg: PlatformConfig) -> dict[str, Any]:
     return {
         "driver": {"enabled": False},
         "toolkit": {"enabled": cfg.gpu.container_toolkit == "operator"},
-        "operator": {"defaultRuntime": "containerd"},
+        # No `operator.defaultRuntime`: the v26.7.0 templates no longer read it.
         "cdi": {"enabled": False},
         "nfd": {"enabled": True},
         "gfd": {"enabled": True},

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.hub_auth import GenericOAuth, GitHubAuth, GlobusAuth, LdapAuth, NativeAuth
+from config.hub_groups import GITHUB_PREFIX, github_group, ldap_group_names
 from config.hubs import HubConfig
 
 CLIENT_SECRET_ENV = "PLATFORM_OAUTH_CLIENT_SECRET"
@@ -13,6 +14,7 @@ BIND_PASSWORD_ENV = "PLATFORM_LDAP_BIND_PASSWORD"
 # Keys of the platform's k8s Secret (beside the chart's own `hub.config...` keys it overrides).
 CLIENT_SECRET_KEY = "platform.oauth-client-secret"
 BIND_PASSWORD_KEY = "platform.ldap-bind-password"
+GLOBUS_GROUPS_SCOPE = "urn:globus:auth:scope:groups.api.globus.org:view_my_groups_and_memberships"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,17 @@ def _common(hub: HubConfig, allow_all: bool) -> dict[str, Any]:
         # JupyterHub 5 lets nobody in without an explicit allow rule.
         authenticator["allow_all"] = True
     return authenticator
+
+
+def github_orgs(hub: HubConfig) -> list[str]:
+    """Organisations whose membership the hub checks at login (for the `github_<org>` groups): the allowed
+    ones and those profiles and staff name. Teams come from the user's team list, so they need no check."""
+    assert isinstance(hub.auth, GitHubAuth)
+    orgs = {spec.partition(":")[0].lower() for spec in hub.auth.allowed_organizations}
+    named = {g for p in hub.profiles for g in p.allowed_groups} | set(hub.staff.groups)
+    bare = (g.removeprefix(GITHUB_PREFIX) for g in named if g.startswith(GITHUB_PREFIX))
+    orgs |= {org for org in bare if "_" not in org}
+    return sorted(orgs)
 
 
 def auth_values(hub: HubConfig) -> AuthValues:
@@ -81,7 +94,7 @@ def auth_values(hub: HubConfig) -> AuthValues:
             "scope": ["read:org"],
         }
         if auth.admin_teams:
-            settings["admin_groups"] = sorted(auth.admin_teams)
+            settings["admin_groups"] = sorted(github_group(t) for t in auth.admin_teams)
         return AuthValues(
             {
                 "JupyterHub": {"authenticator_class": "oauthenticator.github.GitHubOAuthenticator"},
@@ -89,11 +102,18 @@ def auth_values(hub: HubConfig) -> AuthValues:
                 cls: settings,
             },
             {CLIENT_SECRET_ENV: CLIENT_SECRET_KEY},
-            {"class": cls, "clientSecretEnv": CLIENT_SECRET_ENV, "githubTeamsAsGroups": True},
+            {"class": cls, "clientSecretEnv": CLIENT_SECRET_ENV, "githubGroups": True, "githubOrgs": github_orgs(hub)},
         )
     if isinstance(auth, GlobusAuth):
         cls = "GlobusOAuthenticator"
-        settings = {"client_id": auth.client_id, "oauth_callback_url": callback_url(hub)}
+        settings = {
+            "client_id": auth.client_id,
+            "oauth_callback_url": callback_url(hub),
+            # The groups scope (the authenticator asks for it only with allowed/admin groups): every user's
+            # Globus Groups become JupyterHub groups.
+            "scope": ["openid", "profile", "email", GLOBUS_GROUPS_SCOPE],
+            "manage_groups": True,
+        }
         if auth.identity_provider:
             settings["identity_provider"] = auth.identity_provider
         if auth.allowed_globus_groups:
@@ -107,7 +127,7 @@ def auth_values(hub: HubConfig) -> AuthValues:
                 cls: settings,
             },
             {CLIENT_SECRET_ENV: CLIENT_SECRET_KEY},
-            {"class": cls, "clientSecretEnv": CLIENT_SECRET_ENV},
+            {"class": cls, "clientSecretEnv": CLIENT_SECRET_ENV, "globusGroups": True},
         )
     if isinstance(auth, LdapAuth):
         cls = "LDAPAuthenticator"
@@ -116,6 +136,7 @@ def auth_values(hub: HubConfig) -> AuthValues:
             "server_port": auth.server_port,
             "tls_strategy": auth.tls_strategy,
             "user_attribute": auth.user_attribute,
+            "manage_groups": True,
         }
         if auth.bind_dn_template:
             settings["bind_dn_template"] = list(auth.bind_dn_template)
@@ -126,10 +147,18 @@ def auth_values(hub: HubConfig) -> AuthValues:
                 lookup_dn_search_user=auth.lookup_dn_search_user,
                 lookup_dn_user_dn_attribute=auth.lookup_dn_user_dn_attribute,
             )
-        if auth.allowed_groups:
-            settings["allowed_groups"] = list(auth.allowed_groups)
+        # LDAPAuthenticator looks up membership only of its `allowed_groups` (into auth_state["ldap_groups"])
+        # and admits members of any of them: the group DNs go there too, and the hub's post-auth hook keeps
+        # the login rule to the configured `allowed_groups` and names the groups.
+        group_dns = list(dict.fromkeys([*auth.allowed_groups, *auth.groups.values()]))
+        if group_dns:
+            settings["allowed_groups"] = group_dns
         env = {BIND_PASSWORD_ENV: BIND_PASSWORD_KEY} if auth.lookup_dn_search_user else {}
-        ldap_custom: dict[str, Any] = {"class": cls}
+        ldap_custom: dict[str, Any] = {
+            "class": cls,
+            "ldapGroups": ldap_group_names(auth),
+            "ldapLoginGroups": list(auth.allowed_groups),
+        }
         if env:
             ldap_custom["bindPasswordEnv"] = BIND_PASSWORD_ENV
         return AuthValues(

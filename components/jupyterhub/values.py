@@ -16,6 +16,7 @@ from components.jupyterhub.auth import auth_values
 from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
+from components.jupyterhub.roles import admin_managed_groups, load_roles
 from components.jupyterhub.traffic import proxy_traffic_values
 from config.gpu import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
@@ -136,9 +137,10 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
     storage_values, writable_for_admins = _storage(hub, storage)
     default = hub.default_profile
     image_name, image_tag = image_parts(hub.image)
+    groups = {"load_groups": managed} if (managed := admin_managed_groups(hub)) else {}
     hub_config: dict[str, dict[str, Any]] = {
         **auth.config,
-        "JupyterHub": {**auth.config["JupyterHub"], "admin_access": hub.admin_access},
+        "JupyterHub": {**auth.config["JupyterHub"], **groups},
         "KubeSpawner": {
             "scheduler_name": "yunikorn",
             # Deleting a user never deletes data (homes are subPaths of a shared claim anyway).
@@ -154,6 +156,7 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
         "allowNamedServers": hub.allow_named_servers,
         "namedServerLimitPerUser": hub.named_server_limit_per_user if hub.allow_named_servers else 0,
         "db": db_values(cfg, hub),
+        "loadRoles": load_roles(hub),
         "config": hub_config,
         "extraEnv": {
             env: {"name": env, "valueFrom": {"secretKeyRef": {"name": PLATFORM_SECRET, "key": key}}}

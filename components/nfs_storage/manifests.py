@@ -65,25 +65,27 @@ def nfs_conf(settings: NfsConfig) -> str:
 
 
 def csi_values(replicas: int) -> dict[str, Any]:
-    """csi-driver-nfs chart values: two controllers on different nodes, retained volumes, no snapshots."""
-    anti_affinity = {
+    """csi-driver-nfs chart values: controllers on different nodes, retained volumes, no snapshots.
+
+    The 4.13.4 chart renders `controller.affinity` only when its text contains `nodeSelectorTerms` (else it
+    falls back to its run-on-control-plane switches and silently drops the rest). So the affinity carries a
+    node term the chart's own `nodeSelector` implies anyway (Linux nodes), which keeps the anti-affinity.
+    The anti-affinity is required: the controllers use the host network, so two on one node would also
+    contend for the same host ports."""
+    linux_nodes = {"matchExpressions": [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}
+    affinity = {
+        "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [linux_nodes]}},
         "podAntiAffinity": {
-            "preferredDuringSchedulingIgnoredDuringExecution": [
-                {
-                    "weight": 100,
-                    "podAffinityTerm": {
-                        "topologyKey": "kubernetes.io/hostname",
-                        "labelSelector": {"matchLabels": {"app": CSI_CONTROLLER_APP}},
-                    },
-                }
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": CSI_CONTROLLER_APP}}}
             ]
-        }
+        },
     }
     return {
         "controller": {
             "replicas": replicas,
             "defaultOnDeletePolicy": "retain",
-            "affinity": anti_affinity,
+            "affinity": affinity,
         },
         "externalSnapshotter": {"enabled": False},
         "storageClass": {"create": False},

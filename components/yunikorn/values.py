@@ -1,4 +1,5 @@
-"""YuniKorn chart values (pure). Only keys present in the 1.8.0 chart and not deprecated there.
+"""YuniKorn chart values (pure). Only keys the pinned chart reads (`components/common/chart_keys/`);
+`enableSchedulerPlugin` is gone since the 1.9.0 chart (the plugin mode was removed).
 
 Service settings go to `yunikornDefaults` (the chart renders them into `yunikorn-defaults`); the
 queues live in the separately owned `yunikorn-configs` ConfigMap, which YuniKorn merges on top.
@@ -49,7 +50,6 @@ def yunikorn_values(scheduler: SchedulerConfig, hub_namespaces: Sequence[str]) -
             "hostNetwork": scheduler.admission_host_network,
         },
         "embedAdmissionController": True,
-        "enableSchedulerPlugin": False,
         "enableWebService": True,
         "yunikornDefaults": service_settings(scheduler, hub_namespaces),
     }

@@ -28,11 +28,67 @@ if _platform_auth.get("oidcIssuer"):
     c[_auth_class].userdata_url = _discovery["userinfo_endpoint"]
 
 
+# JupyterHub groups get names YuniKorn's queue ACLs can hold (a letter first; letters, digits, `_`, `-`):
+# the mapping documented in the platform's config/hub_groups.py (a test keeps the two equal).
+PLATFORM_GITHUB_PREFIX = "github_"
+PLATFORM_GLOBUS_PREFIX = "globus_"
+
+
+def platform_github_group(org, team=None):
+    """Organisation `Uni` -> `github_uni`; team `Uni:CS101-Staff` -> `github_uni_cs101-staff`."""
+    return (f"{PLATFORM_GITHUB_PREFIX}{org}_{team}" if team else f"{PLATFORM_GITHUB_PREFIX}{org}").lower()
+
+
 def platform_github_groups(auth_state):
-    """GitHub teams in auth_state become JupyterHub groups named `org:team-slug`."""
-    teams = (auth_state or {}).get("teams") or []
-    return sorted({f"{t['organization']['login']}:{t['slug']}" for t in teams})
+    """The user's GitHub teams (all of them) and the organisations the hub checked (see below)."""
+    state = auth_state or {}
+    teams = {platform_github_group(t["organization"]["login"], t["slug"]) for t in state.get("teams") or []}
+    orgs = {platform_github_group(org) for org in state.get("platform_orgs") or []}
+    return sorted(teams | orgs)
 
 
-if _platform_auth.get("githubTeamsAsGroups"):
+async def platform_github_orgs(authenticator, auth_state):
+    """Before groups are computed: which of the organisations the config names the user belongs to, checked
+    the way the authenticator checks `allowed_organizations` (a user in no team of an org has no team entry)."""
+    token = auth_state["token_response"]
+    login = auth_state["github_user"]["login"]
+    member_of = []
+    for org in _platform_auth.get("githubOrgs", []):
+        if await authenticator._check_membership_allowed_organizations(
+            org, login, token["access_token"], token.get("token_type", "bearer")
+        ):
+            member_of.append(org)
+    auth_state["platform_orgs"] = member_of
+    return auth_state
+
+
+if _platform_auth.get("githubGroups"):
+    c[_auth_class].modify_auth_state_hook = platform_github_orgs
     c[_auth_class].auth_state_groups_key = platform_github_groups
+
+
+def platform_globus_groups(auth_state):
+    """Globus group ids (fetched by the authenticator under manage_groups) -> `globus_<id>`."""
+    return sorted(PLATFORM_GLOBUS_PREFIX + g.lower() for g in (auth_state or {}).get("globus_groups") or [])
+
+
+if _platform_auth.get("globusGroups"):
+    c[_auth_class].auth_state_groups_key = platform_globus_groups
+
+
+def platform_ldap_groups(authenticator, handler, authentication):
+    """LDAPAuthenticator reports membership of the configured group DNs in auth_state["ldap_groups"]; they
+    become the JupyterHub groups named in the config. It admits members of any of those DNs, so the login
+    rule (`allowed_groups`) is enforced here: None refuses the login."""
+    member_of = set((authentication.get("auth_state") or {}).get("ldap_groups") or [])
+    login_dns = _platform_auth.get("ldapLoginGroups") or []
+    if login_dns and not member_of & set(login_dns):
+        authenticator.log.warning("User %s is in none of the allowed LDAP groups", authentication["name"])
+        return None
+    names = _platform_auth.get("ldapGroups") or {}
+    authentication["groups"] = sorted({names[dn] for dn in member_of if dn in names})
+    return authentication
+
+
+if _platform_auth.get("class") == "LDAPAuthenticator":
+    c[_auth_class].post_auth_hook = platform_ldap_groups
