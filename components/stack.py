@@ -23,7 +23,7 @@ from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
-from config.gpu import gpu_nodes, gpu_resource_name
+from config.gpu_queries import gpu_nodes, gpu_resource_name
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
 

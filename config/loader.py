@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.checks import check_platform
 from config.errors import ConfigError, ConfigIssue
-from config.platform import PlatformConfig, check_platform
+from config.platform import PlatformConfig
 from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
 
 _MESSAGES = {

@@ -8,17 +8,12 @@ of the machine running `pulumi up` (environment, profile, instance role) unless
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
 
 from config.base import StrictModel
-from config.errors import ConfigIssue
-
-if TYPE_CHECKING:
-    from config.platform import PlatformConfig
 
 ACCESS_KEY_SECRET = "publish_aws_access_key_id"
 SECRET_KEY_SECRET = "publish_aws_secret_access_key"
@@ -114,19 +109,3 @@ class PublishConfig(StrictModel):
         if self.s3 is None and self.ssm is None:
             raise ValueError("name at least one target: publish.s3 and/or publish.ssm (or remove the section)")
         return self
-
-
-def publish_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """Cross-section rules (the per-field ones live on the models)."""
-    pub = cfg.publish
-    if pub is None:
-        return
-    if pub.s3 is not None and pub.s3.ca_bundle and not pub.s3.verify_tls:
-        yield ConfigIssue("publish.s3.ca_bundle", "a CA bundle is pointless with verify_tls: false; drop one of them")
-
-
-def publish_secrets(cfg: PlatformConfig) -> Iterator[tuple[str, str]]:
-    """(key, purpose) of the secrets `credentials: stack-secrets` requires: always both together."""
-    if cfg.publish is not None and cfg.publish.credentials == "stack-secrets":
-        yield ACCESS_KEY_SECRET, "the access key id used to publish the platform contract"
-        yield SECRET_KEY_SECRET, "the secret access key used to publish the platform contract"

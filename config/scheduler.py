@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from config.base import StrictModel
+from config.inventory import Node, Role
 
 # What every YuniKorn release accepts in a queue name (newer ones accept more), narrowed to what
 # also fits a Kubernetes label value: the hub puts the full path in `yunikorn.apache.org/queue`.
@@ -338,3 +339,16 @@ class SchedulerConfig(StrictModel):
     @property
     def image_version(self) -> str:
         return self.chart_version.removeprefix("v")
+
+
+def amounts(resources: Resources | None) -> dict[str, int]:
+    return resources.amounts() if resources is not None else {}
+
+
+def node_reserve_amounts(s: SchedulerConfig, node: Node) -> dict[str, int]:
+    """What a node keeps for the system (kubelet, OS): the node reserve, plus more on control planes."""
+    out = amounts(s.node_reserve)
+    if node.has(Role.CONTROL_PLANE):
+        for key, value in amounts(s.control_plane_reserve).items():
+            out[key] = out.get(key, 0) + value
+    return out

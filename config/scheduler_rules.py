@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.inventory import Node, Role
-from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig
+from config.gpu_queries import gpu_seats
+from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig, amounts, node_reserve_amounts
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -39,10 +39,6 @@ class Visit:
         """Someone may submit here: this queue or an ancestor grants anyone."""
         acl = self.queue.submit_acl
         return bool(acl and acl.grants_anyone()) or bool(self.parent and self.parent.granted)
-
-
-def amounts(resources: Resources | None) -> dict[str, int]:
-    return resources.amounts() if resources is not None else {}
 
 
 def walk(scheduler: SchedulerConfig) -> list[Visit]:
@@ -244,8 +240,6 @@ def _running_totals(cfg: PlatformConfig) -> Iterator[tuple[str, str, int]]:
 
 
 def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    from config.gpu import gpu_seats
-
     seats = gpu_seats(cfg)
     if seats == 0:
         for v in walk(cfg.scheduler):
@@ -260,15 +254,6 @@ def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         if key == "gpu" and total > seats and not reported:
             reported = True
             yield ConfigIssue(f"{path}.guaranteed.gpu", f"GPU guarantees reach {total} here, but the pool has {seats} seats")
-
-
-def node_reserve_amounts(s: SchedulerConfig, node: Node) -> dict[str, int]:
-    """What a node keeps for the system (kubelet, OS): the node reserve, plus more on control planes."""
-    out = amounts(s.node_reserve)
-    if node.has(Role.CONTROL_PLANE):
-        for key, value in amounts(s.control_plane_reserve).items():
-            out[key] = out.get(key, 0) + value
-    return out
 
 
 def inventory_capacity(cfg: PlatformConfig) -> dict[str, int]:
@@ -338,8 +323,6 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     Totals only: taints (CPU queues cannot use the GPU nodes) are not modelled, so leave slack there.
     Non-interactive leaves (`interactive: false`) are preemptible and exempt as the growing queue.
     """
-    from config.gpu import gpu_seats
-
     for v in walk(cfg.scheduler):
         if v.queue.is_leaf:
             continue

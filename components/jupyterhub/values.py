@@ -16,7 +16,7 @@ from components.jupyterhub.auth import auth_values
 from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
-from config.gpu import gpu_seats
+from config.gpu_queries import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
 from config.hubs import HubConfig
 from config.scheduler import NOTEBOOK_GROUP
