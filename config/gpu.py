@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
+from config.fields import ChartVersion
 from config.gpu_catalog import GpuModel
 
 GPU_OPERATOR_VERSION = "v26.7.0"
@@ -83,9 +84,9 @@ class GpuConfig(StrictModel):
     `device-plugin` chart (no MIG, no DCGM exporter)."""
     namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "gpu-operator"
     """Namespace of the NVIDIA components."""
-    operator_chart_version: str = GPU_OPERATOR_VERSION
+    operator_chart_version: ChartVersion = GPU_OPERATOR_VERSION
     """Pinned `gpu-operator` chart version (repo https://helm.ngc.nvidia.com/nvidia)."""
-    device_plugin_chart_version: str = DEVICE_PLUGIN_VERSION
+    device_plugin_chart_version: ChartVersion = DEVICE_PLUGIN_VERSION
     """Pinned `nvidia-device-plugin` chart version (repo https://nvidia.github.io/k8s-device-plugin)."""
     container_toolkit: Literal["host", "operator"] = "host"
     """Who configures containerd for GPUs: `host` (the node step installs nvidia-container-toolkit

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from config.base import StrictModel
+from config.fields import url_check
 from config.inventory import NODE_NAME_PATTERN, Node
 
+EXAMPLE_URL = "postgresql+psycopg2://jhub@db.example.org:5432/teaching"
 HUB_DB_STORAGE_CLASS = "hub-db-local"
 """StorageClass of the platform's node-local hub database volumes (no provisioner: static PVs only)."""
 # Taints the z2jh 4.4.0 hub pod tolerates (chart default `scheduling.corePods.tolerations`).
@@ -40,7 +42,7 @@ class HubDatabase(StrictModel):
     a hub's data is a manual copy). A hub that must move between nodes uses `type: postgres`."""
     size_gib: Annotated[int, Field(ge=1)] = 1
     """Size of that volume (requested by the claim; a platform local volume is not size-limited by the disk)."""
-    url: str | None = None
+    url: Annotated[str, BeforeValidator(url_check(EXAMPLE_URL, ("postgresql",), user_allowed=True))] | None = None
     """SQLAlchemy URL without the password, e.g. `postgresql+psycopg2://jhub@db.example.org:5432/teaching`;
     the password is the secret `hub_<name>_db_password`."""
 

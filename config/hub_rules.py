@@ -100,8 +100,6 @@ def _database(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         db, path = hub.database, f"hubs.{i}.database"
         if db.type == "postgres" and not db.url:
             yield ConfigIssue(f"{path}.url", "database.type postgres needs the database URL")
-        if db.url and "@" in db.url and ":" in db.url.split("//", 1)[-1].split("@", 1)[0]:
-            yield ConfigIssue(f"{path}.url", "put the password in the secret, not in the URL")
         if db.type != "sqlite-pvc":
             if db.node is not None:
                 yield ConfigIssue(f"{path}.node", "only a sqlite-pvc database lives on a node")

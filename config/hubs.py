@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from config.base import StrictModel
+from config.fields import DnsName, EmailAddress, ImageReference, LabelValue, url_check
 from config.hub_auth import HubAuth
 from config.hub_database import HubDatabase
 
@@ -53,11 +54,11 @@ class HubProfile(StrictModel):
     """Memory reserved for the server, GiB."""
     mem_limit_gib: Annotated[float, Field(gt=0, le=4096)] = 2
     """Memory limit, GiB (the kernel is killed above it)."""
-    image: str | None = None
-    """Container image `name:tag` for this profile; defaults to the hub's `image`."""
+    image: ImageReference | None = None
+    """Container image (`name:tag`, `name@sha256:...` or both) for this profile; defaults to the hub's `image`."""
     gpu: Annotated[int, Field(ge=0, le=16)] = 0
     """GPUs (or time-slices / MIG slices) per server; needs the GPU pool."""
-    gpu_product: str | None = None
+    gpu_product: LabelValue | None = None
     """Only nodes with this `nvidia.com/gpu.product` label (e.g. `NVIDIA-H100-80GB-HBM3`)."""
     allowed_groups: list[str] = []
     """JupyterHub groups that see this profile (empty: every user of the hub). Admins see every profile whose
@@ -94,9 +95,11 @@ class HubHttps(StrictModel):
     mode: Literal["letsencrypt", "secret", "offload", "none"] = "letsencrypt"
     """`letsencrypt` (ACME, needs `host` and `contact_email`), `secret` (a certificate from the secrets
     `hub_<name>_tls_cert`/`_tls_key`), `offload` (TLS ends at an external terminator) or `none` (dev only)."""
-    contact_email: str | None = None
+    contact_email: EmailAddress | None = None
     """ACME account e-mail (letsencrypt)."""
-    acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"
+    acme_server: Annotated[str, BeforeValidator(url_check("https://acme-v02.api.letsencrypt.org/directory", ("https",)))] = (
+        "https://acme-v02.api.letsencrypt.org/directory"
+    )
     """ACME directory; use the staging URL while testing."""
 
 
@@ -116,7 +119,7 @@ class HubConfig(StrictModel):
     """Short name (`teaching`, `exam`); names resources and secret keys."""
     namespace: Annotated[str, Field(pattern=NAMESPACE_PATTERN)] | None = None
     """Kubernetes namespace; defaults to `jhub-<name>`."""
-    host: str | None = None
+    host: DnsName | None = None
     """Public DNS name of the hub (needed for HTTPS and OAuth callbacks)."""
     auth: HubAuth
     """How users log in (`generic-oauth`, `github`, `globus`, `ldap`, `native`)."""
@@ -124,8 +127,9 @@ class HubConfig(StrictModel):
     """User names that are hub admins (they also authorise NativeAuthenticator sign-ups)."""
     admin_access: bool = True
     """Admins may open users' servers (helping students); turn off where privacy rules forbid it."""
-    image: Annotated[str, Field(pattern=r"^[^:\s]+(:[^:\s]+)?$")] = "quay.io/jupyter/scipy-notebook:2025-10-20"
-    """Default single-user image `name:tag` (pin a tag; profiles may override)."""
+    image: ImageReference = "quay.io/jupyter/scipy-notebook:2025-10-20"
+    """Default single-user image: `[registry[:port]/]name:tag`, `name@sha256:...` or both (pin a tag, never
+    `latest`; profiles may override)."""
     profiles: Annotated[list[HubProfile], Field(min_length=1)]
     """Choices on the spawn page."""
     start_timeout_seconds: Annotated[int, Field(ge=300, le=86400)] = 1800

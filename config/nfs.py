@@ -23,11 +23,13 @@ import re
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from config.base import StrictModel
+from config.fields import ChartVersion, url_check
 
 CSI_DRIVER_NFS_VERSION = "4.13.4"
+CSI_CHART_REPOSITORY = "https://kubernetes-csi.github.io/csi-driver-nfs"
 HOMES_DIR = "homes"
 SHARED_DIR = "shared"
 DYNAMIC_DIR = "dynamic"
@@ -92,9 +94,9 @@ class NfsConfig(StrictModel):
     each entry can read and write every hub's homes as the notebook user."""
     shared_folders: list[SharedFolder] = _default_folders()
     """Shared folders mounted by every notebook."""
-    csi_driver_version: str = CSI_DRIVER_NFS_VERSION
+    csi_driver_version: ChartVersion = CSI_DRIVER_NFS_VERSION
     """csi-driver-nfs chart version (no `v` prefix since 4.11)."""
-    csi_chart_repository: str = "https://kubernetes-csi.github.io/csi-driver-nfs"
+    csi_chart_repository: Annotated[str, BeforeValidator(url_check(CSI_CHART_REPOSITORY, ("https",)))] = CSI_CHART_REPOSITORY
     """Helm repository of csi-driver-nfs."""
     csi_namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "kube-system"
     """Namespace of the CSI driver (kube-system: it is node infrastructure, and YuniKorn leaves it alone)."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
-from urllib.parse import urlparse
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from config.base import StrictModel
+from config.fields import url_check
 
 ACCESS_KEY_SECRET = "publish_aws_access_key_id"
 SECRET_KEY_SECRET = "publish_aws_secret_access_key"
@@ -23,13 +23,8 @@ REGION_PATTERN = r"^[a-z0-9-]{2,32}$"
 SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/{}]+$")
 
 
-def _check_endpoint(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL like https://rgw.example.org")
-    return url.rstrip("/")
+Endpoint = Annotated[str, BeforeValidator(url_check("https://rgw.example.org"))]
+"""An http(s) endpoint without credentials (keys come from the AWS chain or the stack secrets)."""
 
 
 class S3Target(StrictModel):
@@ -39,7 +34,7 @@ class S3Target(StrictModel):
     """Existing bucket to write to (the program never creates or deletes buckets)."""
     key: Annotated[str, Field(min_length=1, max_length=1024)] = "jupyterhub-platform/{stack}/platform.json"
     """Object key; `{stack}` is replaced by the stack name."""
-    endpoint_url: str | None = None
+    endpoint_url: Endpoint | None = None
     """Endpoint of an S3-compatible store, e.g. `https://minio.example.org:9000`; empty for AWS S3."""
     region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
     """Region (MinIO and RGW accept any value; `us-east-1` is their usual default)."""
@@ -50,11 +45,6 @@ class S3Target(StrictModel):
     """Verify the endpoint's TLS certificate. Turn off only for a lab store with a self-signed certificate."""
     ca_bundle: str | None = None
     """Path (on the machine running Pulumi) of a CA bundle for an internal certificate authority."""
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, url: str | None) -> str | None:
-        return _check_endpoint(url)
 
     @field_validator("key")
     @classmethod
@@ -71,7 +61,7 @@ class SsmTarget(StrictModel):
     """Hierarchical parameter name; `{stack}` is replaced by the stack name."""
     region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
     """AWS region of the parameter."""
-    endpoint_url: str | None = None
+    endpoint_url: Endpoint | None = None
     """Endpoint override (a VPC endpoint or a test server); empty for the regional AWS endpoint."""
     tier: Literal["Standard", "Advanced"] = "Standard"
     """`Standard` holds up to 4 KB (free), `Advanced` up to 8 KB (charged); a larger contract is refused."""
@@ -82,11 +72,6 @@ class SsmTarget(StrictModel):
         if not SSM_NAME.match(name) or name.lower().startswith(("/aws", "/ssm")):
             raise ValueError(f"{name!r}: use a path like /team/platform of letters, digits and _.-/ (not /aws or /ssm)")
         return name
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, url: str | None) -> str | None:
-        return _check_endpoint(url)
 
 
 class PublishConfig(StrictModel):

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from config.base import StrictModel
+from config.fields import ChartVersion
 from config.inventory import Node, Role
 
 # What every YuniKorn release accepts in a queue name (newer ones accept more), narrowed to what
@@ -271,7 +272,7 @@ def _default_queues() -> list[QueueConfig]:
 class SchedulerConfig(StrictModel):
     """YuniKorn: the chart and the queue tree notebooks are placed in."""
 
-    chart_version: str = "1.9.0"
+    chart_version: ChartVersion = "1.9.0"
     """YuniKorn chart (and image) version; 1.9.0 fixes a 1.8.0 deadlock. Only chart keys present in 1.8.0
     and not deprecated are set, so 1.8.0 works too."""
     chart_repository: str = "https://apache.github.io/yunikorn-release"
