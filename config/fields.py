@@ -135,7 +135,8 @@ def _host_key(value: Any) -> str:
         raise ValueError(f"the key after {parts[0]} is not valid base64: {command}") from None
     # The blob starts with its own key type (a length-prefixed string): a key pasted under the wrong type fails here.
     length = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
-    if blob[4 : 4 + length].decode("ascii", "replace") != parts[0]:
+    ed25519_short = parts[0] == "ssh-ed25519" and len(blob) != 4 + 11 + 4 + 32  # type, then one 32-byte key
+    if blob[4 : 4 + length].decode("ascii", "replace") != parts[0] or ed25519_short:
         raise ValueError(f"the key data is not a {parts[0]} key (pasted under the wrong type, or cut short): {command}")
     return f"{parts[0]} {parts[1]}"
 
@@ -152,11 +153,12 @@ def url_problem(url: str, schemes: tuple[str, ...], example: str, *, user_allowe
     except ValueError:
         parts, port_ok = None, False
     if parts is not None and (parts.password is not None or (parts.username is not None and not user_allowed)):
-        what = "a password" if user_allowed else "credentials (user:password@)"
-        return f"must not carry {what}: remove them from the URL and give them as a secret"
+        if user_allowed:
+            return "must not carry a password: remove it from the URL (the password is a secret of its own)"
+        return "must not carry credentials (user:password@): remove them from the URL"
     scheme = (parts.scheme.split("+")[0] if parts else "").lower()
     if parts is None or scheme not in schemes or not parts.hostname or not port_ok or any(c.isspace() for c in url):
-        return f"must be a {' or '.join(schemes)} URL like {example}"
+        return f"must be a URL like {example} (scheme {' or '.join(schemes)})"
     return None
 
 

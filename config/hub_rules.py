@@ -18,16 +18,19 @@ if TYPE_CHECKING:
 
 
 def _unique(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    seen: dict[tuple[str, object], int] = {}
+    seen: dict[tuple[str, object], str] = {}
     for i, hub in enumerate(cfg.hubs):
-        keys: list[tuple[str, object]] = [("name", hub.name), ("namespace", hub.k8s_namespace), ("host", hub.host)]
-        keys += [("http_node_port", hub.http_node_port), ("https_node_port", hub.https_node_port)]
-        for field, value in keys:
+        # Node ports share one space on every node: one hub's HTTP port may not be another's (or its own) HTTPS port.
+        keys: list[tuple[str, str, object]] = [
+            ("name", "name", hub.name), ("namespace", "namespace", hub.k8s_namespace), ("host", "host", hub.host),
+            ("http_node_port", "node port", hub.http_node_port), ("https_node_port", "node port", hub.https_node_port),
+        ]  # fmt: skip
+        for field, space, value in keys:
             if value is None:
                 continue
-            if (field, value) in seen:
-                yield ConfigIssue(f"hubs.{i}.{field}", f"{value!r} is also used by hubs.{seen[(field, value)]}")
-            seen.setdefault((field, value), i)
+            if (space, value) in seen:
+                yield ConfigIssue(f"hubs.{i}.{field}", f"{value!r} is also used by {seen[(space, value)]}")
+            seen.setdefault((space, value), f"hubs.{i}.{field}")
         slugs: dict[str, int] = {}
         for j, profile in enumerate(hub.profiles):
             if profile.slug in slugs:
@@ -36,6 +39,18 @@ def _unique(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         defaults = [j for j, p in enumerate(hub.profiles) if p.default]
         if len(defaults) > 1:
             yield ConfigIssue(f"hubs.{i}.profiles.{defaults[1]}.default", "only one profile may be the default")
+
+
+def _limits(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A limit below its guarantee: reported on the limit, the field to raise."""
+    for i, hub in enumerate(cfg.hubs):
+        for j, p in enumerate(hub.profiles):
+            path = f"hubs.{i}.profiles.{j}"
+            if p.cpu_limit < p.cpu_guarantee:
+                yield ConfigIssue(f"{path}.cpu_limit", f"{p.cpu_limit:g} is below cpu_guarantee {p.cpu_guarantee:g}")
+            if p.mem_limit_gib < p.mem_guarantee_gib:
+                below = f"{p.mem_limit_gib:g} is below mem_guarantee_gib {p.mem_guarantee_gib:g}"
+                yield ConfigIssue(f"{path}.mem_limit_gib", below)
 
 
 def _auth(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
@@ -149,4 +164,4 @@ def _placement(cfg: PlatformConfig, db: HubDatabase, path: str) -> Iterator[Conf
         yield ConfigIssue(f"{path}.node", f"node {db.node!r} has taints the hub pod does not tolerate: {', '.join(blocking)}")
 
 
-HUB_CHECKS = [_unique, _auth, _https, _database, _queues_and_gpus, _fits_a_node]
+HUB_CHECKS = [_unique, _limits, _auth, _https, _database, _queues_and_gpus, _fits_a_node]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field
 
 from config.base import StrictModel
 from config.fields import DnsName, EmailAddress, ImageReference, LabelValue, url_check
@@ -66,14 +66,6 @@ class HubProfile(StrictModel):
     idle_timeout_minutes: Annotated[int, Field(ge=5)] | None = None
     """Stop an idle server of this profile after this long, enforced inside the server (GPU profiles
     default to `gpu.idle_cull_minutes`; other profiles rely on the hub-wide culler)."""
-
-    @model_validator(mode="after")
-    def _limits(self) -> HubProfile:
-        if self.cpu_limit < self.cpu_guarantee:
-            raise ValueError(f"cpu_limit {self.cpu_limit} is below cpu_guarantee {self.cpu_guarantee}")
-        if self.mem_limit_gib < self.mem_guarantee_gib:
-            raise ValueError(f"mem_limit_gib {self.mem_limit_gib} is below mem_guarantee_gib {self.mem_guarantee_gib}")
-        return self
 
 
 class HubCulling(StrictModel):

@@ -6,6 +6,7 @@ This module is pure (no Pulumi import): `config.pulumi_source` feeds it from `pu
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -13,27 +14,20 @@ from pydantic import ValidationError
 
 from config.checks import check_platform
 from config.errors import ConfigError, ConfigIssue
+from config.messages import issues_from
 from config.platform import PlatformConfig
 from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
 
-_MESSAGES = {
-    "extra_forbidden": "unknown key (check the spelling)",
-    "missing": "required key is missing",
-}
 
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
-def _issues_from(error: ValidationError) -> list[ConfigIssue]:
-    issues = []
-    for e in error.errors():
-        message = _MESSAGES.get(e["type"], e["msg"])
-        if e["type"] == "value_error":
-            message = str(e["ctx"].get("error", message)) if e.get("ctx") else message
-        issues.append(ConfigIssue(_path(tuple(e["loc"])), message))
-    return issues
+def project_prefix_hint(namespace: str, key: str, project: str) -> str | None:
+    """For a config key under another namespace: a message when it looks like a misspelt project name
+    (its settings would be ignored), None for a real other package (`kubernetes:context`)."""
+    if not key or namespace == project:
+        return None
+    close = namespace.lower() == project.lower() or difflib.SequenceMatcher(None, namespace, project).ratio() >= 0.8
+    if not close:
+        return None
+    return f"the prefix {namespace!r} is not the project name: write `{project}:{key}` (as written it is ignored)"
 
 
 def load_platform(
@@ -60,10 +54,11 @@ def load_platform(
         issues.append(ConfigIssue(key, "unknown secret config key"))
     for key in sorted(set(secret_keys) & model_fields):
         issues.append(ConfigIssue(key, "this section is plain configuration, not a secret"))
+    plain = {k: v for k, v in raw.items() if k in model_fields and k in plain_keys}
     try:
-        cfg = PlatformConfig.model_validate({k: v for k, v in raw.items() if k in model_fields and k in plain_keys})
+        cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
-        raise ConfigError(sorted(issues + _issues_from(err), key=lambda i: i.path)) from None
+        raise ConfigError(sorted(issues + issues_from(err, plain), key=lambda i: i.path)) from None
     issues.extend(check_platform(cfg))
     for req in required_secrets(cfg):
         if req.key not in secret_keys and not missing_secrets_ok:

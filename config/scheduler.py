@@ -67,14 +67,26 @@ class Resources(StrictModel):
     """A set of YuniKorn resource quantities; a missing one is not limited (max) or not guaranteed."""
 
     vcore: str | None = None
-    """CPU: whole cores (`4`), decimals (`0.5`) or millicores (`500m`)."""
+    """CPU: whole cores (`4`), decimals (`0.5`) or millicores (`500m`); a YAML number or a string."""
     memory: str | None = None
-    """Memory in bytes with an SI or IEC suffix (`16Gi`, `512Mi`, `8G`)."""
+    """Memory in bytes with an SI or IEC suffix (`16Gi`, `512Mi`, `8G`), or a plain number of bytes."""
     gpu: Annotated[int, Field(ge=0)] | None = None
     """GPU seats: rendered under the resource name the GPU pool advertises (`nvidia.com/gpu` by default);
     with time-slicing one seat is one slice."""
     pods: Annotated[int, Field(ge=0)] | None = None
     """Number of pods."""
+
+    @field_validator("vcore", "memory", mode="before")
+    @classmethod
+    def _numbers_are_quantities(cls, value: object) -> object:
+        # `vcore: 3` and `memory: 1073741824` are as natural as `vcore: "3"`: YAML numbers become quantities.
+        if isinstance(value, bool):
+            raise ValueError("must be a quantity like 4 or 500m (CPU) or 16Gi (memory), not true/false")
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else repr(value)
+        return value
 
     @field_validator("vcore")
     @classmethod

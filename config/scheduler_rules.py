@@ -63,6 +63,8 @@ def walk(scheduler: SchedulerConfig) -> list[Visit]:
 def _show(key: str, value: int) -> str:
     if key == "vcore":
         return f"{value / 1000:g} cores"
+    if key == "gpu":
+        return f"{value} GPU seat(s)"
     if key == "memory":
         return f"{value / 2**30:.1f}Gi"
     return str(value)
@@ -351,4 +353,44 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                     )
 
 
-SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity, burst_room]
+_PROFILE_FIELDS = {"vcore": "cpu_guarantee", "memory": "mem_guarantee_gib", "gpu": "gpu"}
+
+
+def _queue_ceilings(v: Visit) -> Iterator[tuple[str, dict[str, int]]]:
+    """What caps one server in leaf `v`: the queue's max (capped by its ancestors'), then every user limit
+    that applies to all users (`users: ["*"]`) on the leaf and its ancestors."""
+    yield f"the max of queue {v.queue_path}", v.effective_max
+    node: Visit | None = v
+    while node is not None:
+        for i, limit in enumerate(node.queue.user_limits):
+            if "*" in limit.users and limit.max_resources is not None:
+                yield f"the per-user max_resources of queue {node.queue_path} ({node.path}.user_limits.{i})", amounts(
+                    limit.max_resources
+                )
+        node = node.parent
+
+
+def profiles_fit_queues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A profile whose guarantee is above its queue's max or a per-user max_resources can never start."""
+    leaves = {v.queue_path: v for v in walk(cfg.scheduler) if v.queue.is_leaf}
+    for i, hub in enumerate(cfg.hubs):
+        for j, profile in enumerate(hub.profiles):
+            leaf = leaves.get(profile.queue)
+            if leaf is None:
+                continue  # an unknown queue is reported by the hub rules
+            request = {"vcore": round(profile.cpu_guarantee * 1000), "memory": round(profile.mem_guarantee_gib * 2**30)}
+            if profile.gpu:
+                request["gpu"] = profile.gpu
+            for key, wanted in request.items():
+                # One error per field: the first ceiling it does not fit under.
+                for where, ceiling in _queue_ceilings(leaf):
+                    if key in ceiling and wanted > ceiling[key]:
+                        yield ConfigIssue(
+                            f"hubs.{i}.profiles.{j}.{_PROFILE_FIELDS[key]}",
+                            f"{_show(key, wanted)} is above {where}: {_show(key, ceiling[key])}; its servers could never "
+                            "start (lower the guarantee or raise that limit)",
+                        )
+                        break
+
+
+SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity, burst_room, profiles_fit_queues]

@@ -156,7 +156,7 @@ def test_required_host_keys_cover_the_bastion() -> None:
     raw = dev()
     raw["ssh"]["require_host_keys"] = True
     raw["ssh"]["bastion"] = {"host": "bastion.example.org", "user": "jump"}
-    node(raw, "dev-1")["ssh"] = {"host_key": "ssh-ed25519 AAAA"}
+    node(raw, "dev-1")["ssh"] = {"host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"}
     assert errors(raw) == ["error: ssh.bastion.host_key: ssh.require_host_keys is set: pin the bastion's host key"]
 
 
