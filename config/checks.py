@@ -44,5 +44,10 @@ PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:
-    """Every cross-section rule, all problems at once."""
-    return [issue for check in PLATFORM_CHECKS for issue in check(cfg)]
+    """Every cross-section rule, all problems at once, without cascades: once a rule has reported a field,
+    later rules say nothing more about it (the first names the cause; the rest would be its consequences)."""
+    issues: list[ConfigIssue] = []
+    for check in PLATFORM_CHECKS:
+        reported = {issue.path for issue in issues}
+        issues.extend(issue for issue in check(cfg) if issue.path not in reported)
+    return issues

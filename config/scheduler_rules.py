@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.gpu_queries import gpu_seats
+from config.gpu_queries import gpu_request_problem, gpu_seats
 from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig, amounts, node_reserve_amounts
 
 if TYPE_CHECKING:
@@ -341,6 +341,8 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             if not sib.protected:
                 continue
             for key, limit in sorted(cap.items()):
+                if sum(o.guaranteed.get(key, 0) for o in siblings) > limit:
+                    continue  # the guarantees alone are too high: reported on them, not on every sibling's max
                 others = sum(o.guaranteed.get(key, 0) for o in siblings if o is not sib)
                 grows_to = min(sib.max.get(key, limit), limit)
                 if others and grows_to + others > limit:
@@ -379,7 +381,7 @@ def profiles_fit_queues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             if leaf is None:
                 continue  # an unknown queue is reported by the hub rules
             request = {"vcore": round(profile.cpu_guarantee * 1000), "memory": round(profile.mem_guarantee_gib * 2**30)}
-            if profile.gpu:
+            if profile.gpu and gpu_request_problem(cfg, profile.gpu) is None:  # else reported by the hub rules
                 request["gpu"] = profile.gpu
             for key, wanted in request.items():
                 # One error per field: the first ceiling it does not fit under.
