@@ -221,3 +221,34 @@ def test_odd_keys_are_quoted_in_paths() -> None:
     raw = _raw("dev")
     raw["inventory"]["bad\tkey"] = 1
     assert _errors(raw) == ['error: inventory."bad\\tkey": unknown key (check the spelling)']
+
+
+def test_the_readme_shows_real_messages(tmp_path: Path) -> None:
+    """The first example block of the README's errors section is what the render prints for these mistakes."""
+    import re
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.helpers import ROOT
+
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    config = doc["config"]
+    config["jupyterhub-platform:cluster"]["kubernetes_version"] = 1.34
+    fingerprint = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+    config["jupyterhub-platform:inventory"]["nodes"][0]["ssh"] = {"host_key": fingerprint}
+    config["jupyterhub-platform:scheduler"]["chart_version"] = "latest"
+    hub = config["jupyterhub-platform:hubs"][0]
+    hub.update(host="https://jupyter-dev.example.org", image="quay.io/jupyter/scipy-notebook:latest")
+    hub["auth"]["issuer"] = "https://admin:hunter2@login.example.org/realms/dev"
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.render", "broken", "--stack-file", str(path), "--out", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    readme = (ROOT / "README.md").read_text().split("### When the configuration is wrong", 1)[1]
+    shown = re.search(r"```\n(.*?)```", readme, re.S)
+    assert shown is not None and result.returncode == 2
+    assert result.stderr.splitlines() == shown.group(1).splitlines()
