@@ -155,7 +155,7 @@ def url_problem(url: str, schemes: tuple[str, ...], example: str, *, user_allowe
     if parts is not None and (parts.password is not None or (parts.username is not None and not user_allowed)):
         if user_allowed:
             return "must not carry a password: remove it from the URL (the password is a secret of its own)"
-        return "must not carry credentials (user:password@): remove them from the URL"
+        return "must not carry credentials (a user or password before the host): remove them from the URL"
     scheme = (parts.scheme.split("+")[0] if parts else "").lower()
     if parts is None or scheme not in schemes or not parts.hostname or not port_ok or any(c.isspace() for c in url):
         return f"must be a URL like {example} (scheme {' or '.join(schemes)})"
@@ -177,7 +177,7 @@ def url_check(example: str, schemes: tuple[str, ...] = ("https", "http"), *, use
 
 def _no_credentials(url: HttpUrl) -> HttpUrl:
     if url.username is not None or url.password is not None:
-        raise ValueError("must not carry credentials (user:password@): remove them from the URL")
+        raise ValueError("must not carry credentials (a user or password before the host): remove them from the URL")
     return url
 
 

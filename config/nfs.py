@@ -118,7 +118,7 @@ class NfsConfig(StrictModel):
     @classmethod
     def _server(cls, server: str | None) -> str | None:
         if server is not None and not _DNS_NAME.match(server):
-            raise ValueError(f"{server!r} is not an address or DNS name")
+            raise ValueError("must be an address or DNS name like nas.example.org (no scheme, user or path)")
         return server
 
     @field_validator("mount_options")

@@ -22,7 +22,7 @@ CHART = (
     "must be an exact chart version like 1.9.0 or v3.30.3 (as the chart's repository lists it); "
     "`latest`, ranges and partial versions like v3.30 are not pinned"
 )
-NO_CREDENTIALS = "must not carry credentials (user:password@): remove them from the URL"
+NO_CREDENTIALS = "must not carry credentials (a user or password before the host): remove them from the URL"
 
 
 def _raw(stack: str) -> dict[str, Any]:
@@ -252,3 +252,12 @@ def test_the_readme_shows_real_messages(tmp_path: Path) -> None:
     shown = re.search(r"```\n(.*?)```", readme, re.S)
     assert shown is not None and result.returncode == 2
     assert result.stderr.splitlines() == shown.group(1).splitlines()
+
+
+def test_every_error_line_hides_the_user_part_of_urls() -> None:
+    """A safety net under every check: even a message that quotes a value never shows a URL's credentials."""
+    from config.errors import ConfigIssue
+
+    issue = ConfigIssue("nfs.server", "'admin:hunter2@nas.example.org' and https://u:hunter2@h/x, ftp://token@h")
+    assert str(issue) == "error: nfs.server: '***@nas.example.org' and https://***@h/x, ftp://***@h"
+    assert str(ConfigIssue("a", "mail platform-team@example.org at 10:30")) == "error: a: mail platform-team@example.org at 10:30"
