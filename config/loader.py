@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from config.checks import check_platform
 from config.errors import ConfigError, ConfigIssue
-from config.messages import issues_from
+from config.messages import issues_from, swapped_scalars
 from config.platform import PlatformConfig
 from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
 
@@ -55,10 +55,15 @@ def load_platform(
     for key in sorted(set(secret_keys) & model_fields):
         issues.append(ConfigIssue(key, "this section is plain configuration, not a secret"))
     plain = {k: v for k, v in raw.items() if k in model_fields and k in plain_keys}
+    issues += swapped_scalars(PlatformConfig, plain)
     try:
         cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
-        raise ConfigError(sorted(issues + issues_from(err, plain), key=lambda i: i.path)) from None
+        reported = {i.path for i in issues}
+        found = [i for i in issues_from(err, plain) if i.path not in reported]
+        raise ConfigError(sorted(issues + found, key=lambda i: i.path)) from None
+    if issues:
+        raise ConfigError(sorted(issues, key=lambda i: i.path))
     issues.extend(check_platform(cfg))
     for req in required_secrets(cfg):
         if req.key not in secret_keys and not missing_secrets_ok:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+import types
 from collections.abc import Mapping
-from typing import Any
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from config.errors import ConfigIssue
 
@@ -144,4 +146,72 @@ def issues_from(error: ValidationError, raw: Mapping[str, Any]) -> list[ConfigIs
             kinds = dict.fromkeys(_KINDS[e["type"]] for e in errors)
             messages = {f"must be {' or '.join(kinds)}": None}
         issues.extend(ConfigIssue(path, m) for m in messages)
+    return issues
+
+
+_SCALAR_WORDS = {int: "a whole number", float: "a number", IPv4Address: "an IPv4 address", IPv4Network: "an IPv4 network"}
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """The types a field accepts, unions and `Annotated` unwrapped (`list[X]` stays `list`)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _types_in(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return {t for arg in get_args(annotation) for t in _types_in(arg)}
+    if origin is Literal:
+        return {type(arg) for arg in get_args(annotation)}
+    return {origin or annotation}
+
+
+def _model_for(annotation: Any, value: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The model a mapping is validated as: the only one, or the union member its `type` names."""
+    models = [t for t in _types_in(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    if len(models) == 1:
+        return models[0]
+    for model in models:
+        tag = model.model_fields.get("type")
+        if tag is not None and value.get("type") in get_args(tag.annotation):
+            return model
+    return None
+
+
+def _item_annotation(annotation: Any) -> Any:
+    """X of a `list[X]` field (through `Annotated` and `| None`), or None."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _item_annotation(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return next((a for arg in get_args(annotation) if (a := _item_annotation(arg)) is not None), None)
+    return get_args(annotation)[0] if origin is list else None
+
+
+def swapped_scalars(model: type[BaseModel], data: Any, path: tuple[str | int, ...] = ()) -> list[ConfigIssue]:
+    """What pydantic's lax mode would silently accept: `true` for a number (`count: true` is 1) and a number
+    for an address (`address: 5` is 0.0.0.5). A swapped type in a stack file is a mistake, never the intent."""
+    issues: list[ConfigIssue] = []
+    if not isinstance(data, Mapping):
+        return issues
+    for key, value in data.items():
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            continue
+        here = (*path, key)
+        accepted = _types_in(field.annotation)
+        wanted = " or ".join(word for t, word in _SCALAR_WORDS.items() if t in accepted)
+        where = ".".join(show_part(p) for p in here)
+        if isinstance(value, bool) and bool not in accepted and wanted:
+            issues.append(ConfigIssue(where, f"is true/false, where {wanted} is expected"))
+        elif isinstance(value, int | float) and not isinstance(value, bool) and not accepted & {int, float, str}:
+            if wanted:
+                example = "192.0.2.10" if IPv4Address in accepted else "192.0.2.0/24"
+                issues.append(ConfigIssue(where, f"is a number, where {wanted} is expected (e.g. {example})"))
+            elif bool in accepted:
+                issues.append(ConfigIssue(where, "is a number, where true or false is expected"))
+        elif isinstance(value, Mapping) and (sub := _model_for(field.annotation, value)) is not None:
+            issues += swapped_scalars(sub, value, here)
+        elif isinstance(value, list) and (item := _item_annotation(field.annotation)) is not None:
+            for i, element in enumerate(value):
+                if isinstance(element, Mapping) and (sub := _model_for(item, element)) is not None:
+                    issues += swapped_scalars(sub, element, (*here, i))
     return issues

@@ -62,3 +62,8 @@ class PlatformConfig(StrictModel):
 
     def api_endpoint(self) -> str:
         return f"{self.api_endpoint_host()}:{self.api_endpoint_port()}"
+
+
+# Cross-section rules are NOT registered here: a new `config/<topic>_rules.py` adds its `<TOPIC>_CHECKS`
+# with one line where `PLATFORM_CHECKS` is assembled, in config/checks.py (importing a rule module here
+# would break the layers that `lint-imports` enforces).

@@ -124,6 +124,13 @@ CASES = [
     ("dev", "inventory.nodes.0.address", "192.0.2.999", "inventory.nodes.0.address: must be an IPv4 address like 192.0.2.10"),
     ("dev", "hubs.0.concurrent_spawn_limit", "many", "hubs.0.concurrent_spawn_limit: must be a whole number"),
     ("dev", "inventory.node_network", {"\r": 1}, "inventory.node_network: must be an IPv4 network like 192.0.2.0/24"),
+    ("dev", "inventory.node_network", True, "inventory.node_network: is true/false, where an IPv4 network is expected"),
+    ("dev", "inventory.nodes.0.address", 5,
+     "inventory.nodes.0.address: is a number, where an IPv4 address is expected (e.g. 192.0.2.10)"),
+    ("prod", "inventory.nodes.7.gpu.count", True, "inventory.nodes.7.gpu.count: is true/false, where a whole number is expected"),
+    ("prod", "hubs.1.network.internet", 1, "hubs.1.network.internet: is a number, where true or false is expected"),
+    ("prod", "hubs.0.profiles.0.cpu_guarantee", True,
+     "hubs.0.profiles.0.cpu_guarantee: is true/false, where a number is expected"),
     ("dev", "inventory.nodes.0.roles", ["worker", "control plane"],
      "inventory.nodes.0.roles.1: must be one of 'control-plane', 'worker', 'load-balancer' or 'nfs'"),
 ]
@@ -261,3 +268,22 @@ def test_every_error_line_hides_the_user_part_of_urls() -> None:
     issue = ConfigIssue("nfs.server", "'admin:hunter2@nas.example.org' and https://u:hunter2@h/x, ftp://token@h")
     assert str(issue) == "error: nfs.server: '***@nas.example.org' and https://***@h/x, ftp://***@h"
     assert str(ConfigIssue("a", "mail platform-team@example.org at 10:30")) == "error: a: mail platform-team@example.org at 10:30"
+
+
+def test_pulumi_source_refuses_a_misspelt_project_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi up` reads the same keys through pulumi.Config: a near-miss prefix stops the run with the hint."""
+    import json
+
+    import pulumi
+
+    from config import pulumi_source
+
+    logged: list[str] = []
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"jupyterhub-platfrom:publish": "{}", "kubernetes:context": "lab"}))
+    monkeypatch.setattr(pulumi.log, "error", lambda message, *args, **kwargs: logged.append(message))
+    with pytest.raises(pulumi.RunError, match="1 problem"):
+        pulumi_source.load_from_pulumi()
+    assert logged == [
+        "error: jupyterhub-platfrom:publish: the prefix 'jupyterhub-platfrom' is not the project name: write "
+        "`jupyterhub-platform:publish` (as written it is ignored)"
+    ]
