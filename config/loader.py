@@ -60,7 +60,7 @@ def load_platform(
         cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
         reported = {i.path for i in issues}
-        found = [i for i in issues_from(err, plain) if i.path not in reported]
+        found = [i for i in issues_from(err, plain, PlatformConfig) if i.path not in reported]
         raise ConfigError(sorted(issues + found, key=lambda i: i.path)) from None
     if issues:
         raise ConfigError(sorted(issues, key=lambda i: i.path))

@@ -9,6 +9,7 @@ regular expression), and the errors of a union's branches at one place become on
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import types
@@ -129,11 +130,37 @@ def _clean_loc(raw: Any, error: Mapping[str, Any]) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def issues_from(error: ValidationError, raw: Mapping[str, Any]) -> list[ConfigIssue]:
-    """One issue per wrong place: branch errors of a union at one path become one message."""
+def _model_at(model: type[BaseModel], raw: Any, loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model that validates the mapping at `loc` of `raw` (None where it is not a model)."""
+    node: Any = raw
+    current: type[BaseModel] | None = model
+    annotation: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            if annotation is None or not isinstance(node, list):
+                return None
+            node, annotation = node[part], _item_annotation(annotation)
+        else:
+            field = current.model_fields.get(part) if current is not None else None
+            if field is None or not isinstance(node, Mapping):
+                return None
+            node, annotation = node[part], field.annotation
+        current = _model_for(annotation, node) if isinstance(node, Mapping) else None
+    return current
+
+
+def issues_from(error: ValidationError, raw: Mapping[str, Any], model: type[BaseModel] | None = None) -> list[ConfigIssue]:
+    """One issue per wrong place: branch errors of a union at one path become one message; an unknown key
+    close to a field of the model it sits in (`model` validated `raw`) names that field."""
     by_path: dict[str, list[Mapping[str, Any]]] = {}
     for e in error.errors():
-        path = ".".join(show_part(p) for p in _clean_loc(raw, e)) or "(top level)"
+        loc = _clean_loc(raw, e)
+        path = ".".join(show_part(p) for p in loc) or "(top level)"
+        if e["type"] == "extra_forbidden" and model is not None and loc:
+            owner = _model_at(model, raw, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), list(owner.model_fields), n=1, cutoff=0.75) if owner else []
+            if close:
+                e = {**e, "type": "value_error", "ctx": {"error": f"unknown key (did you mean `{close[0]}`?)"}}
         by_path.setdefault(path, []).append(e)
     issues: list[ConfigIssue] = []
     for path, errors in by_path.items():

@@ -287,3 +287,18 @@ def test_pulumi_source_refuses_a_misspelt_project_prefix(monkeypatch: pytest.Mon
         "error: jupyterhub-platfrom:publish: the prefix 'jupyterhub-platfrom' is not the project name: write "
         "`jupyterhub-platform:publish` (as written it is ignored)"
     ]
+
+
+def test_an_unknown_key_names_the_field_it_is_close_to() -> None:
+    raw = _raw("prod")
+    raw["hubs"][0]["auth"]["isuer"] = raw["hubs"][0]["auth"].pop("issuer")
+    raw["inventory"]["nodes"][0]["adress"] = raw["inventory"]["nodes"][0].pop("address")
+    raw["scheduler"]["queues"][0]["queues"][0]["user_limits"][0]["max_resource"] = {}
+    raw["gpu"]["zzz"] = 1
+    assert _errors(raw) == [
+        "error: gpu.zzz: unknown key (check the spelling)",
+        "error: hubs.0.auth.isuer: unknown key (did you mean `issuer`?)",
+        "error: inventory.nodes.0.address: required key is missing",
+        "error: inventory.nodes.0.adress: unknown key (did you mean `address`?)",
+        "error: scheduler.queues.0.queues.0.user_limits.0.max_resource: unknown key (did you mean `max_resources`?)",
+    ]
