@@ -7,6 +7,7 @@ This module is pure (no Pulumi import): `config.pulumi_source` feeds it from `pu
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -57,7 +58,10 @@ def load_platform(
     plain = {k: v for k, v in raw.items() if k in model_fields and k in plain_keys}
     issues += swapped_scalars(PlatformConfig, plain)
     try:
-        cfg = PlatformConfig.model_validate(plain)
+        with warnings.catch_warnings():
+            # ipaddress warns when pydantic hands it a bool; `swapped_scalars` has reported that value already.
+            warnings.filterwarnings("ignore", message=r"__int__ returned non-int", category=DeprecationWarning)
+            cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
         reported = {i.path for i in issues}
         found = [i for i in issues_from(err, plain, PlatformConfig) if i.path not in reported]
