@@ -12,6 +12,8 @@ from config.hub_auth import OAUTH_TYPES, LdapAuth
 from config.hub_database import HUB_DB_STORAGE_CLASS, HubDatabase, blocking_taints
 from config.hub_queries import default_db_node, node_capacities
 from config.inventory import Role
+from config.queue_tree import Visit, show_amount, walk
+from config.scheduler import amounts
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -164,4 +166,44 @@ def _placement(cfg: PlatformConfig, db: HubDatabase, path: str) -> Iterator[Conf
         yield ConfigIssue(f"{path}.node", f"node {db.node!r} has taints the hub pod does not tolerate: {', '.join(blocking)}")
 
 
-HUB_CHECKS = [_unique, _limits, _auth, _https, _database, _queues_and_gpus, _fits_a_node]
+_PROFILE_FIELDS = {"vcore": "cpu_guarantee", "memory": "mem_guarantee_gib", "gpu": "gpu"}
+
+
+def _queue_ceilings(v: Visit) -> Iterator[tuple[str, dict[str, int]]]:
+    """What caps one server in leaf `v`: the queue's max (capped by its ancestors'), then every user limit
+    that applies to all users (`users: ["*"]`) on the leaf and its ancestors."""
+    yield f"the max of queue {v.queue_path}", v.effective_max
+    node: Visit | None = v
+    while node is not None:
+        for i, limit in enumerate(node.queue.user_limits):
+            if "*" in limit.users and limit.max_resources is not None:
+                yield f"the per-user max_resources of queue {node.queue_path} ({node.path}.user_limits.{i})", amounts(
+                    limit.max_resources
+                )
+        node = node.parent
+
+
+def profiles_fit_queues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A profile whose guarantee is above its queue's max or a per-user max_resources can never start."""
+    leaves = {v.queue_path: v for v in walk(cfg.scheduler) if v.queue.is_leaf}
+    for i, hub in enumerate(cfg.hubs):
+        for j, profile in enumerate(hub.profiles):
+            leaf = leaves.get(profile.queue)
+            if leaf is None:
+                continue  # an unknown queue is reported by the hub rules
+            request = {"vcore": round(profile.cpu_guarantee * 1000), "memory": round(profile.mem_guarantee_gib * 2**30)}
+            if profile.gpu and gpu_request_problem(cfg, profile.gpu) is None:  # else reported by the hub rules
+                request["gpu"] = profile.gpu
+            for key, wanted in request.items():
+                # One error per field: the first ceiling it does not fit under.
+                for where, ceiling in _queue_ceilings(leaf):
+                    if key in ceiling and wanted > ceiling[key]:
+                        yield ConfigIssue(
+                            f"hubs.{i}.profiles.{j}.{_PROFILE_FIELDS[key]}",
+                            f"{show_amount(key, wanted)} is above {where}: {show_amount(key, ceiling[key])}; its servers "
+                            "could never start (lower the guarantee or raise that limit)",
+                        )
+                        break
+
+
+HUB_CHECKS = [_unique, _limits, _auth, _https, _database, _queues_and_gpus, _fits_a_node, profiles_fit_queues]

@@ -8,66 +8,19 @@ bad queue (and keeps the old one), so catching these before deployment matters.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.gpu_queries import gpu_request_problem, gpu_seats
+from config.gpu_queries import gpu_seats
+from config.queue_tree import Visit, walk
+from config.queue_tree import show_amount as _show
 from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig, amounts, node_reserve_amounts
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
 
 ROOT = "scheduler.queues.0"
-
-
-@dataclass
-class Visit:
-    """One queue of the tree with where it sits in the config and in YuniKorn."""
-
-    queue: QueueConfig
-    path: str
-    """Dotted config path, e.g. `scheduler.queues.0.queues.1`."""
-    queue_path: str
-    """YuniKorn path, e.g. `root.students`."""
-    parent: Visit | None
-    effective_max: dict[str, int] = field(default_factory=dict)
-    """The queue's max capped by every ancestor's (how YuniKorn applies it)."""
-
-    @property
-    def granted(self) -> bool:
-        """Someone may submit here: this queue or an ancestor grants anyone."""
-        acl = self.queue.submit_acl
-        return bool(acl and acl.grants_anyone()) or bool(self.parent and self.parent.granted)
-
-
-def walk(scheduler: SchedulerConfig) -> list[Visit]:
-    """Every queue, parents before children."""
-    out: list[Visit] = []
-
-    def visit(queue: QueueConfig, path: str, parent: Visit | None) -> None:
-        effective = dict(parent.effective_max) if parent else {}
-        for key, value in amounts(queue.max).items():
-            effective[key] = min(value, effective.get(key, value))
-        queue_path = f"{parent.queue_path}.{queue.name}" if parent else queue.name
-        node = Visit(queue, path, queue_path, parent, effective)
-        out.append(node)
-        for i, child in enumerate(queue.queues):
-            visit(child, f"{path}.queues.{i}", node)
-
-    for i, top in enumerate(scheduler.queues):
-        visit(top, f"scheduler.queues.{i}", None)
-    return out
-
-
-def _show(key: str, value: int) -> str:
-    if key == "vcore":
-        return f"{value / 1000:g} cores"
-    if key == "gpu":
-        return f"{value} GPU seat(s)"
-    if key == "memory":
-        return f"{value / 2**30:.1f}Gi"
-    return str(value)
 
 
 def tree_shape(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
@@ -355,44 +308,4 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                     )
 
 
-_PROFILE_FIELDS = {"vcore": "cpu_guarantee", "memory": "mem_guarantee_gib", "gpu": "gpu"}
-
-
-def _queue_ceilings(v: Visit) -> Iterator[tuple[str, dict[str, int]]]:
-    """What caps one server in leaf `v`: the queue's max (capped by its ancestors'), then every user limit
-    that applies to all users (`users: ["*"]`) on the leaf and its ancestors."""
-    yield f"the max of queue {v.queue_path}", v.effective_max
-    node: Visit | None = v
-    while node is not None:
-        for i, limit in enumerate(node.queue.user_limits):
-            if "*" in limit.users and limit.max_resources is not None:
-                yield f"the per-user max_resources of queue {node.queue_path} ({node.path}.user_limits.{i})", amounts(
-                    limit.max_resources
-                )
-        node = node.parent
-
-
-def profiles_fit_queues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """A profile whose guarantee is above its queue's max or a per-user max_resources can never start."""
-    leaves = {v.queue_path: v for v in walk(cfg.scheduler) if v.queue.is_leaf}
-    for i, hub in enumerate(cfg.hubs):
-        for j, profile in enumerate(hub.profiles):
-            leaf = leaves.get(profile.queue)
-            if leaf is None:
-                continue  # an unknown queue is reported by the hub rules
-            request = {"vcore": round(profile.cpu_guarantee * 1000), "memory": round(profile.mem_guarantee_gib * 2**30)}
-            if profile.gpu and gpu_request_problem(cfg, profile.gpu) is None:  # else reported by the hub rules
-                request["gpu"] = profile.gpu
-            for key, wanted in request.items():
-                # One error per field: the first ceiling it does not fit under.
-                for where, ceiling in _queue_ceilings(leaf):
-                    if key in ceiling and wanted > ceiling[key]:
-                        yield ConfigIssue(
-                            f"hubs.{i}.profiles.{j}.{_PROFILE_FIELDS[key]}",
-                            f"{_show(key, wanted)} is above {where}: {_show(key, ceiling[key])}; its servers could never "
-                            "start (lower the guarantee or raise that limit)",
-                        )
-                        break
-
-
-SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity, burst_room, profiles_fit_queues]
+SCHEDULER_CHECKS = [tree_shape, root_and_acls, resources, gpu_capacity, node_capacity, burst_room]
