@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 from config.base import StrictModel
 from config.fields import ChartVersion
 
+MAX_LOAD_BALANCERS = 10
+"""keepalived hosts sharing one VIP: priorities 200, 190, ... stay in 1..254 with the failover weight."""
 # Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
 SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
 VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")

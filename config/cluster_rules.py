@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
+from config.cluster import MAX_LOAD_BALANCERS
 from config.errors import ConfigIssue
 from config.inventory import Role
 
@@ -56,6 +57,9 @@ def _load_balancer(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     vip = cfg.load_balancer.vip
     if vip is not None and len(lbs) < 2:
         yield ConfigIssue("load_balancer.vip", f"a VIP needs at least two load-balancer hosts, found {len(lbs)}")
+    if len(lbs) > MAX_LOAD_BALANCERS:
+        too_many = f"{len(lbs)} load-balancer hosts: keepalived shares a VIP among at most {MAX_LOAD_BALANCERS}"
+        yield ConfigIssue("inventory.nodes", too_many)
     if vip is None and len(lbs) >= 2:
         yield ConfigIssue("load_balancer.vip", f"{len(lbs)} load-balancer hosts need a VIP to share")
     if vip is not None:

@@ -302,3 +302,10 @@ def test_an_unknown_key_names_the_field_it_is_close_to() -> None:
         "error: inventory.nodes.0.adress: unknown key (did you mean `address`?)",
         "error: scheduler.queues.0.queues.0.user_limits.0.max_resource: unknown key (did you mean `max_resources`?)",
     ]
+
+
+def test_at_most_ten_load_balancers() -> None:
+    raw = _raw("prod")
+    nodes = raw["inventory"]["nodes"]
+    nodes += [{"name": f"lb-{n}", "address": f"192.0.2.{60 + n}", "roles": ["load-balancer"]} for n in range(3, 12)]
+    assert _errors(raw) == ["error: inventory.nodes: 11 load-balancer hosts: keepalived shares a VIP among at most 10"]
