@@ -309,3 +309,23 @@ def test_at_most_ten_load_balancers() -> None:
     nodes = raw["inventory"]["nodes"]
     nodes += [{"name": f"lb-{n}", "address": f"192.0.2.{60 + n}", "roles": ["load-balancer"]} for n in range(3, 12)]
     assert _errors(raw) == ["error: inventory.nodes: 11 load-balancer hosts: keepalived shares a VIP among at most 10"]
+
+
+def test_a_registry_port_and_a_digest_render(tmp_path: Path) -> None:
+    """What the image grammar accepts, the hub component renders (the full reference reaches the chart)."""
+    import yaml
+
+    from components.common import artifacts
+    from tests.helpers import ROOT
+    from tools import render as render_tool
+
+    digest = "sha256:" + "0123456789abcdef" * 4
+    doc = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    doc["config"]["jupyterhub-platform:hubs"][0]["image"] = f"registry.example.org:5000/team/notebook:1.2@{digest}"
+    path = tmp_path / "Pulumi.digest.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    artifacts.reset()
+    render_tool.render("digest", path, tmp_path / "out")
+    values = yaml.safe_load((tmp_path / "out" / "files" / "releases" / "hub-dev" / "values.yaml").read_text())
+    image = values["singleuser"]["image"]
+    assert f"{image['name']}:{image['tag']}" == f"registry.example.org:5000/team/notebook:1.2@{digest}"
