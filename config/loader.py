@@ -49,7 +49,9 @@ def load_platform(
     allowed_secrets = known_secret_keys()
     model_fields = set(PlatformConfig.model_fields)
     for key in sorted(plain_keys - model_fields):
-        hint = " (it is a secret: set it with --secret)" if key in allowed_secrets else ""
+        close = difflib.get_close_matches(key, sorted(model_fields), n=1, cutoff=0.75)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        hint = " (it is a secret: set it with --secret)" if key in allowed_secrets else hint
         issues.append(ConfigIssue(key, f"unknown config key{hint}"))
     for key in sorted(set(secret_keys) - allowed_secrets - model_fields):
         issues.append(ConfigIssue(key, "unknown secret config key"))
