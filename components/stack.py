@@ -25,7 +25,7 @@ from components.k8s_cluster.component import K8sHACluster
 from components.metallb.component import MetalLb
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
-from config.gpu import gpu_nodes, gpu_resource_name
+from config.gpu_queries import gpu_nodes, gpu_resource_name
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
 from config.traffic_rules import hub_entry

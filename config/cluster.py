@@ -9,7 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
+from config.fields import ChartVersion
 
+MAX_LOAD_BALANCERS = 10
+"""keepalived hosts sharing one VIP: priorities 200, 190, ... stay in 1..254 with the failover weight."""
 # Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
 SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
 VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -48,7 +51,7 @@ class ClusterConfig(StrictModel):
     """The API endpoint behind the load balancer."""
     extra_cert_sans: list[HostName] = []
     """Extra names or addresses for the API server certificate."""
-    calico_version: str = "v3.30.3"
+    calico_version: ChartVersion = "v3.30.3"
     """tigera-operator chart version (Calico), which enforces NetworkPolicy."""
     calico_encapsulation: Literal["VXLANCrossSubnet", "VXLAN", "IPIP", "None"] = "VXLANCrossSubnet"
     """Calico pod traffic encapsulation."""
@@ -61,12 +64,16 @@ class ClusterConfig(StrictModel):
     join_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     """Bound on each `kubeadm init`/`join` and on waiting for nodes and the API."""
 
-    @field_validator("kubernetes_version")
+    @field_validator("kubernetes_version", mode="before")
     @classmethod
-    def _version_supported(cls, version: str) -> str:
+    def _version_supported(cls, version: object) -> str:
+        if isinstance(version, int | float) and not isinstance(version, bool):
+            raise ValueError('is a number (YAML reads 1.34 as one): quote an exact version, e.g. "1.34.2"')
+        if not isinstance(version, str):
+            raise ValueError('must be an exact version in quotes, e.g. "1.34.2"')
         match = VERSION_PATTERN.match(version.removeprefix("v"))
         if not match:
-            raise ValueError(f"{version!r} is not an exact version like 1.34.2")
+            raise ValueError("must be an exact version like 1.34.2 (major.minor.patch)")
         minor = f"{match.group(1)}.{match.group(2)}"
         if minor not in SUPPORTED_KUBERNETES_MINORS:
             raise ValueError(

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+# `scheme://user:password@` or `user:password@host`: the user part of a URL may be a password.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)?[^\s/@'\"`]+:[^\s/@'\"`]*@|(?P<s2>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@'\"`]+@")
+
+
+def redact(text: str) -> str:
+    """`text` with the user part of every URL replaced by `***`: no message repeats a credential, even one
+    quoted by a check that did not expect it (a failed render's output ends up in pull-request comments)."""
+    return _USERINFO.sub(lambda m: f"{m.group('scheme') or m.group('s2') or ''}***@", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -14,7 +24,7 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"error: {self.path}: {self.message}"
+        return redact(f"error: {self.path}: {self.message}")
 
 
 class ConfigError(Exception):

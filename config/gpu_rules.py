@@ -1,4 +1,4 @@
-"""Cross-section rules of the GPU pool (appended to `config.platform.PLATFORM_CHECKS`)."""
+"""Cross-section rules of the GPU pool (registered in `config.checks`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.gpu import MIG_RESOURCE_PREFIX, gpu_nodes, gpu_resource_names, gpu_seats_on, node_mig_layout
+from config.gpu import MIG_RESOURCE_PREFIX
 from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
+from config.gpu_queries import gpu_nodes, gpu_resource_names, gpu_seats_on, node_mig_layout
 from config.inventory import Role
-from config.scheduler_rules import node_reserve_amounts
+from config.scheduler import node_reserve_amounts
 
 if TYPE_CHECKING:
     from config.gpu import MigLayout

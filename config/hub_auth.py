@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from config.base import StrictModel
+from config.fields import HttpsUrl, ldap_host
 
 GROUP_NAME = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -22,14 +23,14 @@ class GenericOAuth(StrictModel):
     """Discriminator."""
     client_id: Annotated[str, Field(min_length=1)]
     """OAuth client id registered at the identity provider (the secret is `hub_<name>_oauth_client_secret`)."""
-    issuer: HttpUrl | None = None
+    issuer: HttpsUrl | None = None
     """OIDC issuer; the hub reads `<issuer>/.well-known/openid-configuration` at start-up for the endpoints.
     Give either this or all three endpoint URLs."""
-    authorize_url: HttpUrl | None = None
+    authorize_url: HttpsUrl | None = None
     """Authorization endpoint (when there is no `issuer`)."""
-    token_url: HttpUrl | None = None
+    token_url: HttpsUrl | None = None
     """Token endpoint (when there is no `issuer`)."""
-    userdata_url: HttpUrl | None = None
+    userdata_url: HttpsUrl | None = None
     """Userinfo endpoint (when there is no `issuer`)."""
     username_claim: str = "preferred_username"
     """Claim that becomes the JupyterHub user name (stable, unique, human-readable)."""
@@ -97,8 +98,8 @@ class LdapAuth(StrictModel):
 
     type: Literal["ldap"]
     """Discriminator."""
-    server_address: Annotated[str, Field(min_length=1)]
-    """LDAP server host name."""
+    server_address: Annotated[str, BeforeValidator(ldap_host)]
+    """LDAP server host name (TLS is chosen by `tls_strategy`, so no `ldaps://` in front)."""
     server_port: Annotated[int, Field(ge=1, le=65535)] = 636
     """LDAP port (636 for LDAPS)."""
     tls_strategy: Literal["on_connect", "before_bind"] = "on_connect"

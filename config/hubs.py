@@ -13,23 +13,16 @@ mapping (`config.hub_groups`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field
 
 from config.base import StrictModel
-from config.errors import ConfigIssue
-from config.gpu import gpu_request_problem, gpu_seats
-from config.hub_auth import OAUTH_TYPES, HubAuth, LdapAuth
-from config.hub_database import HUB_DATABASE_CHECKS, HubDatabase
+from config.fields import DnsName, EmailAddress, ImageReference, LabelValue, url_check
+from config.hub_auth import HubAuth
+from config.hub_database import HubDatabase
 from config.hub_staff import HubStaff
-
-if TYPE_CHECKING:
-    from config.platform import PlatformConfig
-    from config.secrets import SecretRequirement
 
 HUB_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
 SLUG_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
@@ -64,11 +57,11 @@ class HubProfile(StrictModel):
     """Memory reserved for the server, GiB."""
     mem_limit_gib: Annotated[float, Field(gt=0, le=4096)] = 2
     """Memory limit, GiB (the kernel is killed above it)."""
-    image: str | None = None
-    """Container image `name:tag` for this profile; defaults to the hub's `image`."""
+    image: ImageReference | None = None
+    """Container image (`name:tag`, `name@sha256:...` or both) for this profile; defaults to the hub's `image`."""
     gpu: Annotated[int, Field(ge=0, le=16)] = 0
     """GPUs (or time-slices / MIG slices) per server; needs the GPU pool."""
-    gpu_product: str | None = None
+    gpu_product: LabelValue | None = None
     """Only nodes with this `nvidia.com/gpu.product` label (e.g. `NVIDIA-H100-80GB-HBM3`)."""
     allowed_groups: list[str] = []
     """JupyterHub groups that see this profile (empty: every user of the hub). Admins see every profile whose
@@ -76,14 +69,6 @@ class HubProfile(StrictModel):
     idle_timeout_minutes: Annotated[int, Field(ge=5)] | None = None
     """Stop an idle server of this profile after this long, enforced inside the server (GPU profiles
     default to `gpu.idle_cull_minutes`; other profiles rely on the hub-wide culler)."""
-
-    @model_validator(mode="after")
-    def _limits(self) -> HubProfile:
-        if self.cpu_limit < self.cpu_guarantee:
-            raise ValueError(f"cpu_limit {self.cpu_limit} is below cpu_guarantee {self.cpu_guarantee}")
-        if self.mem_limit_gib < self.mem_guarantee_gib:
-            raise ValueError(f"mem_limit_gib {self.mem_limit_gib} is below mem_guarantee_gib {self.mem_guarantee_gib}")
-        return self
 
 
 class HubCulling(StrictModel):
@@ -105,9 +90,11 @@ class HubHttps(StrictModel):
     mode: Literal["letsencrypt", "secret", "offload", "none"] = "letsencrypt"
     """`letsencrypt` (ACME, needs `host` and `contact_email`), `secret` (a certificate from the secrets
     `hub_<name>_tls_cert`/`_tls_key`), `offload` (TLS ends at an external terminator) or `none` (dev only)."""
-    contact_email: str | None = None
+    contact_email: EmailAddress | None = None
     """ACME account e-mail (letsencrypt)."""
-    acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"
+    acme_server: Annotated[str, BeforeValidator(url_check("https://acme-v02.api.letsencrypt.org/directory", ("https",)))] = (
+        "https://acme-v02.api.letsencrypt.org/directory"
+    )
     """ACME directory; use the staging URL while testing."""
 
 
@@ -127,7 +114,7 @@ class HubConfig(StrictModel):
     """Short name (`teaching`, `exam`); names resources and secret keys."""
     namespace: Annotated[str, Field(pattern=NAMESPACE_PATTERN)] | None = None
     """Kubernetes namespace; defaults to `jhub-<name>`."""
-    host: str | None = None
+    host: DnsName | None = None
     """Public DNS name of the hub (needed for HTTPS and OAuth callbacks)."""
     auth: HubAuth
     """How users log in (`generic-oauth`, `github`, `globus`, `ldap`, `native`)."""
@@ -139,8 +126,9 @@ class HubConfig(StrictModel):
     staff: HubStaff = HubStaff()
     """Course staff: the hub's `staff` role (manage users and servers; `access_servers` decides whether
     they may open users' servers)."""
-    image: Annotated[str, Field(pattern=r"^[^:\s]+(:[^:\s]+)?$")] = "quay.io/jupyter/scipy-notebook:2025-10-20"
-    """Default single-user image `name:tag` (pin a tag; profiles may override)."""
+    image: ImageReference = "quay.io/jupyter/scipy-notebook:2025-10-20"
+    """Default single-user image: `[registry[:port]/]name:tag`, `name@sha256:...` or both (pin a tag, never
+    `latest`; profiles may override)."""
     profiles: Annotated[list[HubProfile], Field(min_length=1)]
     """Choices on the spawn page."""
     start_timeout_seconds: Annotated[int, Field(ge=300, le=86400)] = 1800
@@ -190,135 +178,3 @@ class HubConfig(StrictModel):
     @property
     def default_profile(self) -> HubProfile:
         return next((p for p in self.profiles if p.default), self.profiles[0])
-
-
-# ---- rules (appended to config.platform.PLATFORM_CHECKS) ----
-
-
-def _unique(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    seen: dict[tuple[str, object], int] = {}
-    for i, hub in enumerate(cfg.hubs):
-        keys: list[tuple[str, object]] = [("name", hub.name), ("namespace", hub.k8s_namespace), ("host", hub.host)]
-        keys += [("http_node_port", hub.http_node_port), ("https_node_port", hub.https_node_port)]
-        for field, value in keys:
-            if value is None:
-                continue
-            if (field, value) in seen:
-                yield ConfigIssue(f"hubs.{i}.{field}", f"{value!r} is also used by hubs.{seen[(field, value)]}")
-            seen.setdefault((field, value), i)
-        slugs: dict[str, int] = {}
-        for j, profile in enumerate(hub.profiles):
-            if profile.slug in slugs:
-                yield ConfigIssue(f"hubs.{i}.profiles.{j}.slug", f"duplicate slug (also profiles.{slugs[profile.slug]})")
-            slugs.setdefault(profile.slug, j)
-        defaults = [j for j, p in enumerate(hub.profiles) if p.default]
-        if len(defaults) > 1:
-            yield ConfigIssue(f"hubs.{i}.profiles.{defaults[1]}.default", "only one profile may be the default")
-
-
-def _auth(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    for i, hub in enumerate(cfg.hubs):
-        if hub.auth.type == "dummy":
-            yield ConfigIssue(
-                f"hubs.{i}.auth.type",
-                "the dummy authenticator accepts any password: use generic-oauth, github, globus, ldap or native",
-            )
-        if hub.auth.type in OAUTH_TYPES and not hub.host:
-            yield ConfigIssue(f"hubs.{i}.host", "OAuth needs the hub's public host name for its callback URL")
-        if hub.auth.type == "native" and not hub.admin_users:
-            yield ConfigIssue(f"hubs.{i}.admin_users", "NativeAuthenticator needs an admin to authorise sign-ups")
-        if isinstance(hub.auth, LdapAuth) and hub.auth.lookup_dn and not hub.auth.lookup_dn_search_user:
-            yield ConfigIssue(f"hubs.{i}.auth.lookup_dn_search_user", "lookup_dn needs a search (bind) user")
-
-
-def _https(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    for i, hub in enumerate(cfg.hubs):
-        if hub.https.mode in ("letsencrypt", "secret") and not hub.host:
-            yield ConfigIssue(f"hubs.{i}.host", f"https.mode {hub.https.mode} needs the hub's host name")
-        if hub.https.mode == "letsencrypt" and not hub.https.contact_email:
-            yield ConfigIssue(f"hubs.{i}.https.contact_email", "Let's Encrypt needs a contact e-mail")
-
-
-def _queues_and_gpus(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    scheduler = getattr(cfg, "scheduler", None)  # the scheduler section may be absent while it is written
-    queues = set(scheduler.leaf_queue_paths()) if scheduler is not None else None
-    seats = gpu_seats(cfg)
-    for i, hub in enumerate(cfg.hubs):
-        for j, profile in enumerate(hub.profiles):
-            if queues is not None and profile.queue not in queues:
-                yield ConfigIssue(
-                    f"hubs.{i}.profiles.{j}.queue",
-                    f"{profile.queue!r} is not a leaf queue of the scheduler (known: {', '.join(sorted(queues))})",
-                )
-            if profile.gpu > 0 and seats == 0:
-                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu", "this stack has no GPU pool (no GPU seats)")
-            elif profile.gpu > 0 and (problem := gpu_request_problem(cfg, profile.gpu)):
-                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu", problem)
-            if profile.gpu_product and profile.gpu == 0:
-                yield ConfigIssue(f"hubs.{i}.profiles.{j}.gpu_product", "gpu_product needs gpu > 0")
-
-
-@dataclass(frozen=True)
-class NodeCapacity:
-    """Allocatable size of one schedulable node, as the inventory states it."""
-
-    name: str
-    cpus: float
-    memory_gib: float
-    gpus: int = 0
-
-
-def node_capacities(cfg: PlatformConfig) -> list[NodeCapacity]:
-    """Schedulable nodes with a stated size (`cpus`, `memory_gib` on the inventory node); others are skipped."""
-    nodes = []
-    for node in cfg.inventory.schedulable_nodes:
-        if node.cpus is not None and node.memory_gib is not None:
-            gpus = node.gpu.count if node.gpu is not None else 0
-            nodes.append(NodeCapacity(node.name, float(node.cpus), float(node.memory_gib), gpus))
-    return nodes
-
-
-def _fits_a_node(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    nodes = node_capacities(cfg)
-    if not nodes:
-        return
-    for i, hub in enumerate(cfg.hubs):
-        for j, p in enumerate(hub.profiles):
-            if not any(n.cpus >= p.cpu_guarantee and n.memory_gib >= p.mem_guarantee_gib for n in nodes):
-                yield ConfigIssue(
-                    f"hubs.{i}.profiles.{j}.cpu_guarantee",
-                    f"no schedulable node has {p.cpu_guarantee} CPUs and {p.mem_guarantee_gib} GiB free for this "
-                    "profile: its servers would wait forever",
-                )
-
-
-HUB_CHECKS = [_unique, _auth, _https, *HUB_DATABASE_CHECKS, _queues_and_gpus, _fits_a_node]
-# The group and queue-access rules live in config.hub_access (registered in config.platform).
-
-
-def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
-    """Secrets each hub needs; the error prints the exact command."""
-    from config.secrets import SecretRequirement
-
-    for hub in cfg.hubs:
-        if hub.auth.type in OAUTH_TYPES:
-            key = hub_secret_key(hub.name, "oauth_client_secret")
-            yield SecretRequirement(
-                key, f"OAuth client secret of hub {hub.name!r}", f"pulumi config set --secret {key} '<client secret>'"
-            )
-        if isinstance(hub.auth, LdapAuth) and hub.auth.lookup_dn_search_user:
-            key = hub_secret_key(hub.name, "ldap_bind_password")
-            yield SecretRequirement(
-                key, f"LDAP search user password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
-            )
-        if hub.database.type == "postgres":
-            key = hub_secret_key(hub.name, "db_password")
-            yield SecretRequirement(
-                key, f"PostgreSQL password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
-            )
-        if hub.https.mode == "secret":
-            for what, source in (("tls_cert", "fullchain.pem"), ("tls_key", "privkey.pem")):
-                key = hub_secret_key(hub.name, what)
-                yield SecretRequirement(
-                    key, f"TLS {what[4:]} (PEM) of hub {hub.name!r}", f"pulumi config set --secret {key} < {source}"
-                )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
+from config.fields import SshHostKey
 from config.gpu import NodeGpu
 
 # Kubernetes node names and host names: an RFC 1123 label keeps both valid.
@@ -62,7 +63,7 @@ class Taint(StrictModel):
 class NodeSsh(StrictModel):
     """Per-node SSH settings that override the stack-wide `ssh` section."""
 
-    host_key: str | None = None
+    host_key: SshHostKey | None = None
     """The node's SSH host public key (`ssh-ed25519 AAAA...`), pinned so a swapped machine is refused."""
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
     """SSH port when it is not the stack default."""

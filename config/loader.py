@@ -6,33 +6,29 @@ This module is pure (no Pulumi import): `config.pulumi_source` feeds it from `pu
 
 from __future__ import annotations
 
+import difflib
+import warnings
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from config.checks import check_platform
 from config.errors import ConfigError, ConfigIssue
-from config.platform import PlatformConfig, check_platform
+from config.messages import issues_from, swapped_scalars
+from config.platform import PlatformConfig
 from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
 
-_MESSAGES = {
-    "extra_forbidden": "unknown key (check the spelling)",
-    "missing": "required key is missing",
-}
 
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
-def _issues_from(error: ValidationError) -> list[ConfigIssue]:
-    issues = []
-    for e in error.errors():
-        message = _MESSAGES.get(e["type"], e["msg"])
-        if e["type"] == "value_error":
-            message = str(e["ctx"].get("error", message)) if e.get("ctx") else message
-        issues.append(ConfigIssue(_path(tuple(e["loc"])), message))
-    return issues
+def project_prefix_hint(namespace: str, key: str, project: str) -> str | None:
+    """For a config key under another namespace: a message when it looks like a misspelt project name
+    (its settings would be ignored), None for a real other package (`kubernetes:context`)."""
+    if not key or namespace == project:
+        return None
+    close = namespace.lower() == project.lower() or difflib.SequenceMatcher(None, namespace, project).ratio() >= 0.8
+    if not close:
+        return None
+    return f"the prefix {namespace!r} is not the project name: write `{project}:{key}` (as written it is ignored)"
 
 
 def load_platform(
@@ -53,16 +49,27 @@ def load_platform(
     allowed_secrets = known_secret_keys()
     model_fields = set(PlatformConfig.model_fields)
     for key in sorted(plain_keys - model_fields):
-        hint = " (it is a secret: set it with --secret)" if key in allowed_secrets else ""
+        close = difflib.get_close_matches(key, sorted(model_fields), n=1, cutoff=0.75)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        hint = " (it is a secret: set it with --secret)" if key in allowed_secrets else hint
         issues.append(ConfigIssue(key, f"unknown config key{hint}"))
     for key in sorted(set(secret_keys) - allowed_secrets - model_fields):
         issues.append(ConfigIssue(key, "unknown secret config key"))
     for key in sorted(set(secret_keys) & model_fields):
         issues.append(ConfigIssue(key, "this section is plain configuration, not a secret"))
+    plain = {k: v for k, v in raw.items() if k in model_fields and k in plain_keys}
+    issues += swapped_scalars(PlatformConfig, plain)
     try:
-        cfg = PlatformConfig.model_validate({k: v for k, v in raw.items() if k in model_fields and k in plain_keys})
+        with warnings.catch_warnings():
+            # ipaddress warns when pydantic hands it a bool; `swapped_scalars` has reported that value already.
+            warnings.filterwarnings("ignore", message=r"__int__ returned non-int", category=DeprecationWarning)
+            cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
-        raise ConfigError(sorted(issues + _issues_from(err), key=lambda i: i.path)) from None
+        reported = {i.path for i in issues}
+        found = [i for i in issues_from(err, plain, PlatformConfig) if i.path not in reported]
+        raise ConfigError(sorted(issues + found, key=lambda i: i.path)) from None
+    if issues:
+        raise ConfigError(sorted(issues, key=lambda i: i.path))
     issues.extend(check_platform(cfg))
     for req in required_secrets(cfg):
         if req.key not in secret_keys and not missing_secrets_ok:

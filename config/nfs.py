@@ -20,20 +20,16 @@ host) are later work (field notes 8).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from ipaddress import IPv4Network
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from config.base import StrictModel
-from config.errors import ConfigIssue
-from config.inventory import Node, Role
-
-if TYPE_CHECKING:
-    from config.platform import PlatformConfig
+from config.fields import ChartVersion, url_check
 
 CSI_DRIVER_NFS_VERSION = "4.13.4"
+CSI_CHART_REPOSITORY = "https://kubernetes-csi.github.io/csi-driver-nfs"
 HOMES_DIR = "homes"
 SHARED_DIR = "shared"
 DYNAMIC_DIR = "dynamic"
@@ -101,9 +97,9 @@ class NfsConfig(StrictModel):
     each entry can read and write every hub's homes as the notebook user."""
     shared_folders: list[SharedFolder] = _default_folders()
     """Shared folders mounted by every notebook."""
-    csi_driver_version: str = CSI_DRIVER_NFS_VERSION
+    csi_driver_version: ChartVersion = CSI_DRIVER_NFS_VERSION
     """csi-driver-nfs chart version (no `v` prefix since 4.11)."""
-    csi_chart_repository: str = "https://kubernetes-csi.github.io/csi-driver-nfs"
+    csi_chart_repository: Annotated[str, BeforeValidator(url_check(CSI_CHART_REPOSITORY, ("https",)))] = CSI_CHART_REPOSITORY
     """Helm repository of csi-driver-nfs."""
     csi_namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "kube-system"
     """Namespace of the CSI driver (kube-system: it is node infrastructure, and YuniKorn leaves it alone)."""
@@ -125,7 +121,7 @@ class NfsConfig(StrictModel):
     @classmethod
     def _server(cls, server: str | None) -> str | None:
         if server is not None and not _DNS_NAME.match(server):
-            raise ValueError(f"{server!r} is not an address or DNS name")
+            raise ValueError("must be an address or DNS name like nas.example.org (no scheme, user or path)")
         return server
 
     @field_validator("mount_options")
@@ -145,83 +141,3 @@ class NfsConfig(StrictModel):
     @property
     def dynamic_path(self) -> str:
         return f"{self.export_path}/{DYNAMIC_DIR}"
-
-
-def nfs_server_node(cfg: PlatformConfig) -> Node | None:
-    """The inventory node that runs the managed NFS server (None for a NAS or when missing)."""
-    if cfg.nfs.mode != "managed":
-        return None
-    nodes = cfg.inventory.with_role(Role.NFS)
-    return nodes[0] if nodes else None
-
-
-def nfs_server_address(cfg: PlatformConfig) -> str:
-    """Address clients mount from; the rules guarantee one exists once the config is loaded."""
-    node = nfs_server_node(cfg)
-    if node is not None:
-        return str(node.address)
-    return cfg.nfs.server or ""
-
-
-def nfs_export_clients(cfg: PlatformConfig) -> list[str]:
-    """Export clients of the managed server: each Kubernetes node's address (a node that can run pods
-    mounts homes), then `nfs.extra_client_networks`; sorted and without duplicates, so the rendered
-    exports file only changes when the set of clients does."""
-    nodes = sorted({n.address for n in cfg.inventory.kubernetes_nodes})
-    networks = sorted(set(cfg.nfs.extra_client_networks))
-    return [str(a) for a in nodes] + [n.with_prefixlen for n in networks]
-
-
-def csi_controller_replicas(cfg: PlatformConfig) -> int:
-    if cfg.nfs.csi_controller_replicas is not None:
-        return cfg.nfs.csi_controller_replicas
-    if cfg.builds_cluster and len(cfg.inventory.kubernetes_nodes) < 2:
-        return 1
-    return 2
-
-
-def nfs_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    nfs = cfg.nfs
-    if nfs.mode == "managed":
-        if not cfg.builds_cluster:
-            yield ConfigIssue("nfs.mode", "an existing cluster has no SSH access to set up a server: use mode external")
-        elif not cfg.inventory.with_role(Role.NFS):
-            yield ConfigIssue("nfs.mode", "managed NFS needs an inventory node with the nfs role (or use mode external)")
-        if nfs.server is not None:
-            yield ConfigIssue("nfs.server", "only for mode external (managed mode serves from the nfs node)")
-    elif nfs.server is None:
-        yield ConfigIssue("nfs.server", "mode external needs the NAS address or DNS name")
-    elif cfg.inventory.with_role(Role.NFS) and cfg.builds_cluster:
-        yield ConfigIssue("nfs.mode", "a node has the nfs role but nfs.mode is external: drop the role or use managed")
-    for i, net in enumerate(nfs.extra_client_networks):
-        path = f"nfs.extra_client_networks.{i}"
-        if nfs.mode != "managed":
-            yield ConfigIssue(path, "only for mode managed (restrict a NAS's export on the NAS itself)")
-        elif net.prefixlen < 8:
-            yield ConfigIssue(path, f"{net} is far too wide: every host in it could mount every hub's homes")
-    names: dict[str, int] = {}
-    paths: dict[str, int] = {}
-    for i, folder in enumerate(nfs.shared_folders):
-        if folder.name in names:
-            yield ConfigIssue(
-                f"nfs.shared_folders.{i}.name", f"duplicate folder {folder.name!r} (also shared_folders.{names[folder.name]})"
-            )
-        names.setdefault(folder.name, i)
-        for other, j in paths.items():
-            if (
-                folder.mount_path == other
-                or folder.mount_path.startswith(f"{other}/")
-                or other.startswith(f"{folder.mount_path}/")
-            ):
-                yield ConfigIssue(f"nfs.shared_folders.{i}.mount_path", f"overlaps the mount path of shared_folders.{j}")
-        paths.setdefault(folder.mount_path, i)
-    replicas = nfs.csi_controller_replicas
-    kube_nodes = len(cfg.inventory.kubernetes_nodes)
-    if replicas is not None and cfg.builds_cluster and replicas > kube_nodes:
-        yield ConfigIssue(
-            "nfs.csi_controller_replicas",
-            f"{replicas} replicas on {kube_nodes} node(s): the controller uses the host network, one per node",
-        )
-
-
-NFS_CHECKS = [nfs_issues]

@@ -8,17 +8,12 @@ of the machine running `pulumi up` (environment, profile, instance role) unless
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Literal
-from urllib.parse import urlparse
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from config.base import StrictModel
-from config.errors import ConfigIssue
-
-if TYPE_CHECKING:
-    from config.platform import PlatformConfig
+from config.fields import url_check
 
 ACCESS_KEY_SECRET = "publish_aws_access_key_id"
 SECRET_KEY_SECRET = "publish_aws_secret_access_key"
@@ -28,13 +23,8 @@ REGION_PATTERN = r"^[a-z0-9-]{2,32}$"
 SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/{}]+$")
 
 
-def _check_endpoint(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError(f"{url!r} is not an http(s) URL like https://rgw.example.org")
-    return url.rstrip("/")
+Endpoint = Annotated[str, BeforeValidator(url_check("https://rgw.example.org"))]
+"""An http(s) endpoint without credentials (keys come from the AWS chain or the stack secrets)."""
 
 
 class S3Target(StrictModel):
@@ -44,7 +34,7 @@ class S3Target(StrictModel):
     """Existing bucket to write to (the program never creates or deletes buckets)."""
     key: Annotated[str, Field(min_length=1, max_length=1024)] = "jupyterhub-platform/{stack}/platform.json"
     """Object key; `{stack}` is replaced by the stack name."""
-    endpoint_url: str | None = None
+    endpoint_url: Endpoint | None = None
     """Endpoint of an S3-compatible store, e.g. `https://minio.example.org:9000`; empty for AWS S3."""
     region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
     """Region (MinIO and RGW accept any value; `us-east-1` is their usual default)."""
@@ -55,11 +45,6 @@ class S3Target(StrictModel):
     """Verify the endpoint's TLS certificate. Turn off only for a lab store with a self-signed certificate."""
     ca_bundle: str | None = None
     """Path (on the machine running Pulumi) of a CA bundle for an internal certificate authority."""
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, url: str | None) -> str | None:
-        return _check_endpoint(url)
 
     @field_validator("key")
     @classmethod
@@ -76,7 +61,7 @@ class SsmTarget(StrictModel):
     """Hierarchical parameter name; `{stack}` is replaced by the stack name."""
     region: Annotated[str, Field(pattern=REGION_PATTERN)] = "us-east-1"
     """AWS region of the parameter."""
-    endpoint_url: str | None = None
+    endpoint_url: Endpoint | None = None
     """Endpoint override (a VPC endpoint or a test server); empty for the regional AWS endpoint."""
     tier: Literal["Standard", "Advanced"] = "Standard"
     """`Standard` holds up to 4 KB (free), `Advanced` up to 8 KB (charged); a larger contract is refused."""
@@ -87,11 +72,6 @@ class SsmTarget(StrictModel):
         if not SSM_NAME.match(name) or name.lower().startswith(("/aws", "/ssm")):
             raise ValueError(f"{name!r}: use a path like /team/platform of letters, digits and _.-/ (not /aws or /ssm)")
         return name
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, url: str | None) -> str | None:
-        return _check_endpoint(url)
 
 
 class PublishConfig(StrictModel):
@@ -114,19 +94,3 @@ class PublishConfig(StrictModel):
         if self.s3 is None and self.ssm is None:
             raise ValueError("name at least one target: publish.s3 and/or publish.ssm (or remove the section)")
         return self
-
-
-def publish_issues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """Cross-section rules (the per-field ones live on the models)."""
-    pub = cfg.publish
-    if pub is None:
-        return
-    if pub.s3 is not None and pub.s3.ca_bundle and not pub.s3.verify_tls:
-        yield ConfigIssue("publish.s3.ca_bundle", "a CA bundle is pointless with verify_tls: false; drop one of them")
-
-
-def publish_secrets(cfg: PlatformConfig) -> Iterator[tuple[str, str]]:
-    """(key, purpose) of the secrets `credentials: stack-secrets` requires: always both together."""
-    if cfg.publish is not None and cfg.publish.credentials == "stack-secrets":
-        yield ACCESS_KEY_SECRET, "the access key id used to publish the platform contract"
-        yield SECRET_KEY_SECRET, "the secret access key used to publish the platform contract"

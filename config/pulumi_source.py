@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.errors import ConfigError
-from config.loader import load_platform
+from config.errors import ConfigError, ConfigIssue
+from config.loader import load_platform, project_prefix_hint
 from config.platform import PlatformConfig
 
 PROJECT = "jupyterhub-platform"
@@ -64,6 +64,13 @@ def load_from_pulumi(project: str = PROJECT) -> tuple[PlatformConfig, StackSecre
     """Load and validate the stack's config; on bad config log every problem and stop the run."""
     plain, secret = read_raw_config(project)
     try:
+        misspelt = [
+            ConfigIssue(full_key, hint)
+            for full_key in sorted({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+            if (hint := project_prefix_hint(*full_key.partition(":")[::2], project)) is not None
+        ]
+        if misspelt:
+            raise ConfigError(misspelt)
         cfg = load_platform({**plain, **secret}, secret_keys=set(secret), secret_values=secret)
     except ConfigError as err:
         for line in err.lines():

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from config.base import StrictModel
+from config.fields import ChartVersion
+from config.inventory import Node, Role
 
 # What every YuniKorn release accepts in a queue name (newer ones accept more), narrowed to what
 # also fits a Kubernetes label value: the hub puts the full path in `yunikorn.apache.org/queue`.
@@ -65,14 +67,26 @@ class Resources(StrictModel):
     """A set of YuniKorn resource quantities; a missing one is not limited (max) or not guaranteed."""
 
     vcore: str | None = None
-    """CPU: whole cores (`4`), decimals (`0.5`) or millicores (`500m`)."""
+    """CPU: whole cores (`4`), decimals (`0.5`) or millicores (`500m`); a YAML number or a string."""
     memory: str | None = None
-    """Memory in bytes with an SI or IEC suffix (`16Gi`, `512Mi`, `8G`)."""
+    """Memory in bytes with an SI or IEC suffix (`16Gi`, `512Mi`, `8G`), or a plain number of bytes."""
     gpu: Annotated[int, Field(ge=0)] | None = None
     """GPU seats: rendered under the resource name the GPU pool advertises (`nvidia.com/gpu` by default);
     with time-slicing one seat is one slice."""
     pods: Annotated[int, Field(ge=0)] | None = None
     """Number of pods."""
+
+    @field_validator("vcore", "memory", mode="before")
+    @classmethod
+    def _numbers_are_quantities(cls, value: object) -> object:
+        # `vcore: 3` and `memory: 1073741824` are as natural as `vcore: "3"`: YAML numbers become quantities.
+        if isinstance(value, bool):
+            raise ValueError("must be a quantity like 4 or 500m (CPU) or 16Gi (memory), not true/false")
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else repr(value)
+        return value
 
     @field_validator("vcore")
     @classmethod
@@ -270,7 +284,7 @@ def _default_queues() -> list[QueueConfig]:
 class SchedulerConfig(StrictModel):
     """YuniKorn: the chart and the queue tree notebooks are placed in."""
 
-    chart_version: str = "1.9.0"
+    chart_version: ChartVersion = "1.9.0"
     """YuniKorn chart (and image) version; 1.9.0 fixes a 1.8.0 deadlock. Only chart keys present in 1.8.0
     and not deprecated are set, so 1.8.0 works too."""
     chart_repository: str = "https://apache.github.io/yunikorn-release"
@@ -338,3 +352,16 @@ class SchedulerConfig(StrictModel):
     @property
     def image_version(self) -> str:
         return self.chart_version.removeprefix("v")
+
+
+def amounts(resources: Resources | None) -> dict[str, int]:
+    return resources.amounts() if resources is not None else {}
+
+
+def node_reserve_amounts(s: SchedulerConfig, node: Node) -> dict[str, int]:
+    """What a node keeps for the system (kubelet, OS): the node reserve, plus more on control planes."""
+    out = amounts(s.node_reserve)
+    if node.has(Role.CONTROL_PLANE):
+        for key, value in amounts(s.control_plane_reserve).items():
+            out[key] = out.get(key, 0) + value
+    return out

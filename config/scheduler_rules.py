@@ -8,68 +8,19 @@ bad queue (and keeps the old one), so catching these before deployment matters.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.inventory import Node, Role
-from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig
+from config.gpu_queries import gpu_seats
+from config.queue_tree import Visit, walk
+from config.queue_tree import show_amount as _show
+from config.scheduler import LABEL_VALUE_MAX, QueueConfig, Resources, SchedulerConfig, amounts, node_reserve_amounts
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
 
 ROOT = "scheduler.queues.0"
-
-
-@dataclass
-class Visit:
-    """One queue of the tree with where it sits in the config and in YuniKorn."""
-
-    queue: QueueConfig
-    path: str
-    """Dotted config path, e.g. `scheduler.queues.0.queues.1`."""
-    queue_path: str
-    """YuniKorn path, e.g. `root.students`."""
-    parent: Visit | None
-    effective_max: dict[str, int] = field(default_factory=dict)
-    """The queue's max capped by every ancestor's (how YuniKorn applies it)."""
-
-    @property
-    def granted(self) -> bool:
-        """Someone may submit here: this queue or an ancestor grants anyone."""
-        acl = self.queue.submit_acl
-        return bool(acl and acl.grants_anyone()) or bool(self.parent and self.parent.granted)
-
-
-def amounts(resources: Resources | None) -> dict[str, int]:
-    return resources.amounts() if resources is not None else {}
-
-
-def walk(scheduler: SchedulerConfig) -> list[Visit]:
-    """Every queue, parents before children."""
-    out: list[Visit] = []
-
-    def visit(queue: QueueConfig, path: str, parent: Visit | None) -> None:
-        effective = dict(parent.effective_max) if parent else {}
-        for key, value in amounts(queue.max).items():
-            effective[key] = min(value, effective.get(key, value))
-        queue_path = f"{parent.queue_path}.{queue.name}" if parent else queue.name
-        node = Visit(queue, path, queue_path, parent, effective)
-        out.append(node)
-        for i, child in enumerate(queue.queues):
-            visit(child, f"{path}.queues.{i}", node)
-
-    for i, top in enumerate(scheduler.queues):
-        visit(top, f"scheduler.queues.{i}", None)
-    return out
-
-
-def _show(key: str, value: int) -> str:
-    if key == "vcore":
-        return f"{value / 1000:g} cores"
-    if key == "memory":
-        return f"{value / 2**30:.1f}Gi"
-    return str(value)
 
 
 def tree_shape(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
@@ -244,8 +195,6 @@ def _running_totals(cfg: PlatformConfig) -> Iterator[tuple[str, str, int]]:
 
 
 def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    from config.gpu import gpu_seats
-
     seats = gpu_seats(cfg)
     if seats == 0:
         for v in walk(cfg.scheduler):
@@ -260,15 +209,6 @@ def gpu_capacity(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         if key == "gpu" and total > seats and not reported:
             reported = True
             yield ConfigIssue(f"{path}.guaranteed.gpu", f"GPU guarantees reach {total} here, but the pool has {seats} seats")
-
-
-def node_reserve_amounts(s: SchedulerConfig, node: Node) -> dict[str, int]:
-    """What a node keeps for the system (kubelet, OS): the node reserve, plus more on control planes."""
-    out = amounts(s.node_reserve)
-    if node.has(Role.CONTROL_PLANE):
-        for key, value in amounts(s.control_plane_reserve).items():
-            out[key] = out.get(key, 0) + value
-    return out
 
 
 def inventory_capacity(cfg: PlatformConfig) -> dict[str, int]:
@@ -338,8 +278,6 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     Totals only: taints (CPU queues cannot use the GPU nodes) are not modelled, so leave slack there.
     Non-interactive leaves (`interactive: false`) are preemptible and exempt as the growing queue.
     """
-    from config.gpu import gpu_seats
-
     for v in walk(cfg.scheduler):
         if v.queue.is_leaf:
             continue
@@ -356,6 +294,8 @@ def burst_room(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             if not sib.protected:
                 continue
             for key, limit in sorted(cap.items()):
+                if sum(o.guaranteed.get(key, 0) for o in siblings) > limit:
+                    continue  # the guarantees alone are too high: reported on them, not on every sibling's max
                 others = sum(o.guaranteed.get(key, 0) for o in siblings if o is not sib)
                 grows_to = min(sib.max.get(key, limit), limit)
                 if others and grows_to + others > limit:

@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
-from config.hubs import HUB_SECRET_KEY, hub_secrets
+from config.hub_auth import OAUTH_TYPES, LdapAuth
+from config.hubs import HUB_SECRET_KEY, hub_secret_key
 from config.platform import PlatformConfig
-from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
+from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,38 @@ def _cluster_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
 
 def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
     # Both keys together or neither: `publish.credentials: stack-secrets` asks for the pair.
-    for key, purpose in publish_secrets(cfg):
-        yield SecretRequirement(key, purpose, f"pulumi config set --secret {key} <value>")
+    if cfg.publish is not None and cfg.publish.credentials == "stack-secrets":
+        for key, purpose in (
+            (ACCESS_KEY_SECRET, "the access key id used to publish the platform contract"),
+            (SECRET_KEY_SECRET, "the secret access key used to publish the platform contract"),
+        ):
+            yield SecretRequirement(key, purpose, f"pulumi config set --secret {key} <value>")
+
+
+def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """Secrets each hub needs; the error prints the exact command."""
+    for hub in cfg.hubs:
+        if hub.auth.type in OAUTH_TYPES:
+            key = hub_secret_key(hub.name, "oauth_client_secret")
+            yield SecretRequirement(
+                key, f"OAuth client secret of hub {hub.name!r}", f"pulumi config set --secret {key} '<client secret>'"
+            )
+        if isinstance(hub.auth, LdapAuth) and hub.auth.lookup_dn_search_user:
+            key = hub_secret_key(hub.name, "ldap_bind_password")
+            yield SecretRequirement(
+                key, f"LDAP search user password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
+            )
+        if hub.database.type == "postgres":
+            key = hub_secret_key(hub.name, "db_password")
+            yield SecretRequirement(
+                key, f"PostgreSQL password of hub {hub.name!r}", f"pulumi config set --secret {key} '<password>'"
+            )
+        if hub.https.mode == "secret":
+            for what, source in (("tls_cert", "fullchain.pem"), ("tls_key", "privkey.pem")):
+                key = hub_secret_key(hub.name, what)
+                yield SecretRequirement(
+                    key, f"TLS {what[4:]} (PEM) of hub {hub.name!r}", f"pulumi config set --secret {key} < {source}"
+                )
 
 
 # Later sections (hub authentication, publication) append their rules here.

@@ -7,19 +7,20 @@ from typing import Annotated
 from pydantic import Field
 
 from config.base import StrictModel
+from config.fields import HostOrAddress, SshHostKey
 
 
 class Bastion(StrictModel):
     """A jump host in front of the node network."""
 
-    host: str
-    """Bastion address or DNS name."""
+    host: HostOrAddress
+    """Bastion address or DNS name (no `ssh://`, no `:port`: the port is `port`)."""
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     """Bastion SSH port."""
     user: str
     """Bastion login user (the stack's private key is used for it too)."""
-    host_key: str | None = None
-    """The bastion's pinned SSH host public key."""
+    host_key: SshHostKey | None = None
+    """The bastion's pinned SSH host public key, `<key-type> <base64>` (from `ssh-keyscan -t ed25519 <host>`)."""
 
 
 class SshConfig(StrictModel):

@@ -58,6 +58,8 @@ def test_memory_alone_and_the_reserve_count() -> None:
 def test_two_gpus_per_server_halve_the_servers() -> None:
     raw = prod()
     gpu_profile(raw).update(gpu=2, cpu_guarantee=6, cpu_limit=8, mem_guarantee_gib=48)  # 7 servers x 6 = 42 <= 47
+    gpu_queue = raw["scheduler"]["queues"][0]["queues"][2]
+    gpu_queue["user_limits"][0]["max_resources"]["gpu"] = 2  # else the profile could never start in its queue
     load_platform(raw, set(), missing_secrets_ok=True)
     gpu_profile(raw).update(cpu_guarantee=7)  # 7 x 7 = 49 > 47
     assert set(issues(raw)) == {"hubs.0.profiles.3.cpu_guarantee"}

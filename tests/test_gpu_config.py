@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from config.errors import ConfigError
-from config.gpu import (
+from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
+from config.gpu_queries import (
     gpu_nodes,
     gpu_request_problem,
     gpu_resource_name,
@@ -17,7 +18,6 @@ from config.gpu import (
     mig_config_name,
     node_mig_layout,
 )
-from config.gpu_catalog import GPU_MODELS, layout_problems, named_layouts
 from config.loader import load_platform
 from config.platform import PlatformConfig
 

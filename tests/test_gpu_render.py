@@ -18,8 +18,8 @@ from components.gpu_pool.profiles import (
     gpu_idle_timeout_seconds,
     gpu_profile_override,
 )
-from config.gpu import gpu_resource_name, gpu_resource_names
 from config.gpu_catalog import GPU_MODELS
+from config.gpu_queries import gpu_resource_name, gpu_resource_names
 from tests.helpers import require_tool, shellcheck
 from tests.test_gpu_config import load
 

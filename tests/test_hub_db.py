@@ -14,7 +14,8 @@ import pytest
 from components.common.shell import render_script
 from components.jupyterhub import hub_db
 from components.jupyterhub.values import render_values
-from config.hub_database import HUB_DB_STORAGE_CLASS, hub_db_node
+from config.hub_database import HUB_DB_STORAGE_CLASS
+from config.hub_queries import hub_db_node
 from config.platform import PlatformConfig
 from tests.helpers import load_upstream_yaml, require_tool, shellcheck
 from tests.hub_fixtures import raw

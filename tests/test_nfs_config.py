@@ -9,7 +9,7 @@ import pytest
 
 from config.errors import ConfigError
 from config.loader import load_platform
-from config.nfs import csi_controller_replicas, nfs_server_address, nfs_server_node
+from config.nfs_queries import csi_controller_replicas, nfs_server_address, nfs_server_node
 from config.platform import PlatformConfig
 from tests.helpers import stack_raw
 

@@ -15,7 +15,8 @@ from components.nfs_storage import manifests
 from components.nfs_storage.component import client_script, directory_script, server_script
 from components.yunikorn.queues import render_queues_yaml
 from config.loader import load_platform
-from config.nfs import NfsConfig, nfs_export_clients
+from config.nfs import NfsConfig
+from config.nfs_queries import nfs_export_clients
 from config.platform import PlatformConfig
 from tests.helpers import shellcheck, stack_raw
 

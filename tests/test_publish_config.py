@@ -55,7 +55,10 @@ def test_endpoint_url_trailing_slash_is_dropped() -> None:
     [
         ({}, "error: publish: name at least one target"),
         ({"s3": {"bucket": "Bad_Bucket"}}, "error: publish.s3.bucket: "),
-        ({"s3": {"bucket": "ok-bucket", "endpoint_url": "minio:9000"}}, "error: publish.s3.endpoint_url: 'minio:9000' is not"),
+        (
+            {"s3": {"bucket": "ok-bucket", "endpoint_url": "minio:9000"}},
+            "error: publish.s3.endpoint_url: must be a URL like https://rgw.example.org (scheme https or http)",
+        ),
         ({"s3": {"bucket": "ok-bucket", "key": "/abs/key.json"}}, "error: publish.s3.key: '/abs/key.json'"),
         ({"s3": {"bucket": "ok-bucket", "bucet": "x"}}, "error: publish.s3.bucet: unknown key"),
         ({"ssm": {"parameter_name": "no-slash"}}, "error: publish.ssm.parameter_name: 'no-slash'"),

@@ -80,7 +80,7 @@ def test_existing_cluster_mode_installs_only_the_platform_layer(tmp_path: Path) 
 
 def test_pinned_host_keys_and_bastion_reach_every_connection(tmp_path: Path) -> None:
     raw = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
-    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5"
+    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
     raw["config"]["jupyterhub-platform:inventory"]["nodes"][0]["ssh"] = {"host_key": host_key, "port": 2222}
     raw["config"]["jupyterhub-platform:ssh"]["bastion"] = {"host": "bastion.example.org", "user": "jump"}
     path = tmp_path / "Pulumi.pinned.yaml"

@@ -11,7 +11,7 @@ import yaml
 
 from components.yunikorn.queues import render_partition, render_queues_yaml
 from components.yunikorn.values import hub_identity_regexes, process_namespaces, yunikorn_values
-from config.gpu import gpu_resource_name
+from config.gpu_queries import gpu_resource_name
 from config.loader import load_platform
 from config.platform import PlatformConfig
 from config.scheduler import NOTEBOOK_GROUP, SchedulerConfig, memory_bytes, millicores

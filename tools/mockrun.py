@@ -200,9 +200,13 @@ def _root_stack_for(project: str, stack: str) -> None:
 def install(project: str, stack: str) -> Recorder:
     """Install the recording mocks (once per process) and return the recorder, cleared."""
     global _RECORDER
-    if _RECORDER is None:
-        _RECORDER = Recorder()
+    root = pulumi.runtime.settings.get_root_resource()
+    if _RECORDER is None or (root is not None and root._name != f"{project}-{stack}"):
+        # A new root Stack per stack name: otherwise every resource of a later run of another stack would
+        # hang below the first run's `urn:pulumi:<first stack>::...` root (the order of tests would matter).
+        _RECORDER = _RECORDER or Recorder()
         m = _Mocks(_RECORDER)
+        pulumi.runtime.settings.ROOT.set(None)
         mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
     pulumi.runtime.settings._set_stack(stack)
     pulumi.runtime.settings._set_project(project)

@@ -13,7 +13,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ import yaml
 
 from components.common import artifacts
 from config.errors import ConfigError, ConfigIssue
-from config.loader import load_platform
+from config.loader import load_platform, project_prefix_hint
+from config.messages import show_part
 from config.platform import PlatformConfig
 from config.pulumi_source import PROJECT
 from config.secrets import required_secrets
@@ -30,25 +31,59 @@ from tools import mockrun
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _duplicate_keys(node: yaml.Node, path: str = "") -> Iterator[ConfigIssue]:
+    """Keys given twice in one mapping: YAML loaders keep the last silently, Pulumi would refuse the file."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            here = f"{path}.{key}" if path else str(key)
+            if key is not None and key in seen:
+                yield ConfigIssue(
+                    here, f"given twice (lines {seen[key]} and {key_node.start_mark.line + 1}): merge them into one"
+                )
+            elif key is not None:
+                seen[key] = key_node.start_mark.line + 1
+            yield from _duplicate_keys(value_node, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{path}.{i}")
+
+
 def read_stack_file(path: Path, project: str = PROJECT) -> tuple[dict[str, Any], set[str]]:
     """Plain config values and the names of secret (`secure:`) keys of a Pulumi stack file."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
+        text = path.read_text()
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        duplicates = list(_duplicate_keys(root)) if root is not None else []
+        document = yaml.safe_load(text) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ConfigError([ConfigIssue("(stack file)", f"{path.name} is not valid YAML: {err}".replace("\n", " "))]) from None
+    if duplicates:
+        raise ConfigError(duplicates)
+    if isinstance(document, dict) and "config" not in document:
+        raise ConfigError(
+            [ConfigIssue("config", f"{path.name} has no `config:` section: put the settings under `config:` "
+                         f"as `{project}:<section>: ...`")]
+        )
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
         raise ConfigError([ConfigIssue("config", f"{path.name} must have a `config:` mapping of key: value")])
     raw: dict[str, Any] = {}
     secret_keys: set[str] = set()
+    issues: list[ConfigIssue] = []
     for full_key, value in (document.get("config") or {}).items():
         namespace, _, key = str(full_key).partition(":")
         if namespace != project:
+            if (hint := project_prefix_hint(namespace, key, project)) is not None:
+                issues.append(ConfigIssue(f"config.{show_part(full_key)}", hint))
             continue  # other packages' settings (e.g. kubernetes:context) are not ours to check
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.add(key)
             raw[key] = mockrun.SECRET_MARK
         else:
             raw[key] = value
+    if issues:
+        raise ConfigError(issues)
     return raw, secret_keys
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
 # (haproxy, keepalived, shellcheck, sshd, ip) and the pinned Python packages, then runs ruff,
-# mypy and pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
+# mypy, lint-imports (the layers of config/, see pyproject.toml) and pytest. Extra arguments go to
+# pytest. With CI=true, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,5 @@ venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-de
 
 venv/bin/ruff check .
 venv/bin/mypy
+venv/bin/lint-imports --no-cache
 venv/bin/python -m pytest -q "$@"

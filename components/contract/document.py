@@ -17,9 +17,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from config.gpu import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
+from config.gpu_queries import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
 from config.hubs import HubConfig
-from config.nfs import nfs_server_address
+from config.nfs_queries import nfs_server_address
 from config.platform import PlatformConfig
 from config.scheduler import QueueConfig, Resources
 from config.traffic_rules import hub_entry

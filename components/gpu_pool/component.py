@@ -20,7 +20,7 @@ from components.gpu_pool import values
 from components.gpu_pool.host import STEP, gpu_host_script
 from components.gpu_pool.labels import gpu_join_taints, gpu_node_labels
 from components.k8s_cluster.component import NodeExtras
-from config.gpu import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats, gpu_seats_by_resource
+from config.gpu_queries import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats, gpu_seats_by_resource
 from config.platform import PlatformConfig
 
 

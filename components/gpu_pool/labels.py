@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from config.gpu import mig_config_name
 from config.gpu_catalog import GPU_MODELS
+from config.gpu_queries import mig_config_name
 from config.gpu_rules import GPU_TAINT_KEY, POOL_LABEL, POOL_VALUE
 from config.inventory import Taint
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.gpu_pool.labels import GPU_TAINT, MODEL_LABEL
-from config.gpu import gpu_request_problem, gpu_resource_name, gpu_resource_names
 from config.gpu_catalog import GPU_MODELS
+from config.gpu_queries import gpu_request_problem, gpu_resource_name, gpu_resource_names
 from config.gpu_rules import POOL_LABEL, POOL_VALUE
 
 if TYPE_CHECKING:

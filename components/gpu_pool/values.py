@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from components.gpu_pool.labels import GPU_PRESENT_LABEL
-from config.gpu import WHOLE_GPU_RESOURCE, gpu_nodes, mig_config_name, node_mig_layout
+from config.gpu import WHOLE_GPU_RESOURCE
 from config.gpu_catalog import GPU_MODELS
+from config.gpu_queries import gpu_nodes, mig_config_name, node_mig_layout
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig

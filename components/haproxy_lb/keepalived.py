@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from config.cluster import LoadBalancerConfig
+from config.cluster import MAX_LOAD_BALANCERS, LoadBalancerConfig
 
 AUTH_PLACEHOLDER = "__KEEPALIVED_AUTH_PASS__"
 CHECK_SCRIPT_PATH = "/etc/keepalived/check_apiserver_lb.sh"
@@ -23,7 +23,7 @@ SCRIPT_NAME = "chk_haproxy"
 INSTANCE_NAME = "API_VIP"
 TOP_PRIORITY = 200
 PRIORITY_STEP = 10
-MAX_HOSTS = 10
+MAX_HOSTS = MAX_LOAD_BALANCERS  # checked in config (cluster_rules) so a stack file never reaches this raise
 CHECK_INTERVAL_SECONDS = 2
 CHECK_TIMEOUT_SECONDS = 3
 _ROUTER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

@@ -6,8 +6,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from config.gpu import gpu_seats
-from config.hubs import HubProfile, NodeCapacity, node_capacities
+from config.gpu_queries import gpu_seats
+from config.hub_queries import NodeCapacity, node_capacities
+from config.hubs import HubProfile
 from config.inventory import Role
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.common.shell import RenderedScript, render_script
-from config.hub_database import HUB_DB_STORAGE_CLASS, hub_db_node
+from config.hub_database import HUB_DB_STORAGE_CLASS
+from config.hub_queries import hub_db_node
 
 if TYPE_CHECKING:
     from config.hubs import HubConfig

@@ -18,7 +18,7 @@ from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
 from components.jupyterhub.roles import admin_managed_groups, load_roles
 from components.jupyterhub.traffic import proxy_traffic_values
-from config.gpu import gpu_seats
+from config.gpu_queries import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
 from config.hubs import HubConfig
 from config.scheduler import NOTEBOOK_GROUP

@@ -24,16 +24,8 @@ from components.common.remote import NodeAccess, run_step
 from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
 from components.nfs_storage import manifests
 from config.inventory import Node
-from config.nfs import (
-    DYNAMIC_DIR,
-    HOMES_DIR,
-    SHARED_DIR,
-    NfsConfig,
-    csi_controller_replicas,
-    nfs_export_clients,
-    nfs_server_address,
-    nfs_server_node,
-)
+from config.nfs import DYNAMIC_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
+from config.nfs_queries import csi_controller_replicas, nfs_export_clients, nfs_server_address, nfs_server_node
 from config.platform import PlatformConfig
 
 SCRIPTS = Path(__file__).parent / "scripts"

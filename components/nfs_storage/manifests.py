@@ -26,7 +26,7 @@ EXPORT_OPTIONS = "rw,sync,no_subtree_check,all_squash,anonuid={uid},anongid={gid
 
 def exports_line(settings: NfsConfig, clients: Sequence[str]) -> str:
     """The `/etc/exports.d` entry: the export, readable and writable by the given clients only (the
-    Kubernetes nodes' addresses, see `config.nfs.nfs_export_clients`), each with its own options."""
+    Kubernetes nodes' addresses, see `config.nfs_queries.nfs_export_clients`), each with its own options."""
     if not clients:
         raise ValueError("an NFS export needs at least one client")
     options = EXPORT_OPTIONS.format(uid=settings.owner_uid, gid=settings.owner_gid)
