@@ -87,10 +87,8 @@ def test_hubs_behind_the_load_balancer_need_a_host_and_node_ports() -> None:
     teaching["auth"] = {"type": "native"}
     teaching["https"] = {"mode": "secret"}
     found = issues(raw)
-    assert found["hubs.0.host"] == [
-        "https.mode secret needs the hub's host name",
-        "the load balancer routes hubs by name (TLS SNI and Host): set the hub's host",
-    ]
+    # one message per field (no cascades): the load balancer's need for the host is not repeated
+    assert found["hubs.0.host"] == ["https.mode secret needs the hub's host name"]
     assert found["hubs.0.http_node_port"] == ["a hub behind the load balancer needs a fixed HTTP node port (e.g. 30080)"]
     assert found["hubs.0.https_node_port"] == ["a hub behind the load balancer needs a fixed HTTPS node port (e.g. 30443)"]
 
