@@ -24,6 +24,7 @@ from components.k8s_cluster.component import K8sHACluster
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
+from config.lifecycle import encryption_secret_key
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
 
@@ -62,7 +63,11 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             auth_pass=secrets.get("keepalived_auth_pass"),
         )
         outputs["load_balancer"] = lb.summary
-    cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))
+    encryption = cfg.cluster.encryption_at_rest
+    keys = {name: secrets.require(encryption_secret_key(name)) for name in (encryption.keys if encryption else [])}
+    cluster = K8sHACluster(
+        "cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg), encryption_keys=keys
+    )
     outputs.update(
         cluster_mode="kubeadm",
         api_endpoint=cluster.api_endpoint,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
+from config.kubernetes_versions import NEWEST, parse_version
+from config.lifecycle import CertificatesConfig, EncryptionAtRestConfig, UpgradeConfig
 
-# Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
-SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
-VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 # A DNS name (RFC 1123 labels) or an IPv4 address: what a certificate SAN and kubeconfig accept.
 HOST_PATTERN = r"^(([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$"
 HostName = Annotated[str, Field(pattern=HOST_PATTERN, max_length=253)]
@@ -36,8 +34,10 @@ class ClusterConfig(StrictModel):
     cluster named by the secret `kubeconfig` (a laptop cluster, a managed cluster)."""
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "jupyterhub"
     """Cluster name written into the kubeconfig."""
-    kubernetes_version: str = "1.34.2"
-    """Exact Kubernetes version (kubeadm, kubelet, kubectl are pinned to it and held)."""
+    kubernetes_version: str = "1.37.1"
+    """Exact Kubernetes version (kubeadm, kubelet, kubectl are pinned to it and held). Must be a
+    supported minor (`config.kubernetes_versions`); raising it by one minor, or changing the
+    patch, upgrades the running cluster (see `upgrade`)."""
     pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
     """Pod network (Calico IP pool); must not overlap the service or node networks."""
     service_cidr: IPv4Network = IPv4Network("10.96.0.0/12")
@@ -48,7 +48,7 @@ class ClusterConfig(StrictModel):
     """The API endpoint behind the load balancer."""
     extra_cert_sans: list[HostName] = []
     """Extra names or addresses for the API server certificate."""
-    calico_version: str = "v3.30.3"
+    calico_version: str = NEWEST.min_calico
     """tigera-operator chart version (Calico), which enforces NetworkPolicy."""
     calico_encapsulation: Literal["VXLANCrossSubnet", "VXLAN", "IPIP", "None"] = "VXLANCrossSubnet"
     """Calico pod traffic encapsulation."""
@@ -60,18 +60,20 @@ class ClusterConfig(StrictModel):
     """Preflight: least memory (MiB) a Kubernetes node may have."""
     join_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     """Bound on each `kubeadm init`/`join` and on waiting for nodes and the API."""
+    upgrade: UpgradeConfig = UpgradeConfig()
+    """How a version change is rolled out: batch size, drain bounds, notebook grace time."""
+    certificates: CertificatesConfig = CertificatesConfig()
+    """Expiry monitoring and renewal of the control-plane certificates."""
+    encryption_at_rest: EncryptionAtRestConfig | None = None
+    """Encrypt Secrets in etcd with keys from stack secrets; off when absent (a warning says so)."""
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _version_supported(cls, version: str) -> str:
-        match = VERSION_PATTERN.match(version.removeprefix("v"))
-        if not match:
-            raise ValueError(f"{version!r} is not an exact version like 1.34.2")
-        minor = f"{match.group(1)}.{match.group(2)}"
-        if minor not in SUPPORTED_KUBERNETES_MINORS:
-            raise ValueError(
-                f"Kubernetes {version} is not supported; use {' or '.join(SUPPORTED_KUBERNETES_MINORS)}.x"
-            )
+    def _exact_version(cls, version: str) -> str:
+        # Whether the minor is supported (and not past its end of life) is a rule of
+        # config.lifecycle_rules, which knows today's date.
+        if parse_version(version) is None:
+            raise ValueError(f"{version!r} is not an exact version like {NEWEST.minor}.1")
         return version.removeprefix("v")
 
     @field_validator("pod_cidr")

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.advisories import ConfigWarning, platform_warnings
 from config.errors import ConfigError, ConfigIssue
 from config.platform import PlatformConfig, check_platform
 from config.secrets import SECRET_VALUE_RULES, known_secret_keys, required_secrets
@@ -41,12 +42,14 @@ def load_platform(
     *,
     missing_secrets_ok: bool = False,
     secret_values: Mapping[str, str] | None = None,
+    warnings: list[ConfigWarning] | None = None,
 ) -> PlatformConfig:
     """Validate `raw` (config keys without the project prefix) and check required secrets.
 
     `secret_keys` names the secret config keys that have a value; `missing_secrets_ok` is for
     the offline render, which needs no secrets. `secret_values`, where known, are checked by
-    `SECRET_VALUE_RULES`. Raises `ConfigError` with every problem.
+    `SECRET_VALUE_RULES`. Raises `ConfigError` with every problem. Warnings (valid, but act soon)
+    are appended to `warnings` when the caller passes a list; they never fail the load.
     """
     plain_keys = {k for k in raw if k not in secret_keys}
     issues: list[ConfigIssue] = []
@@ -74,4 +77,6 @@ def load_platform(
             issues.append(ConfigIssue(key, problem))
     if issues:
         raise ConfigError(issues)
+    if warnings is not None:
+        warnings.extend(platform_warnings(cfg))
     return cfg

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 
+from config.advisories import WARNING_CHECKS
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.errors import ConfigIssue
@@ -13,6 +14,7 @@ from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
 from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
+from config.lifecycle_rules import LIFECYCLE_CHECKS, LIFECYCLE_WARNINGS
 from config.nfs import NFS_CHECKS, NfsConfig
 from config.publish import PublishConfig, publish_issues
 from config.scheduler import SchedulerConfig
@@ -178,6 +180,8 @@ PLATFORM_CHECKS.extend(HUB_CHECKS)
 PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
+PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
+WARNING_CHECKS.extend(LIFECYCLE_WARNINGS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
 from config.hubs import HUB_SECRET_KEY, hub_secrets
+from config.lifecycle import ENCRYPTION_KEY_PREFIX, encryption_secret_key
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
 
@@ -47,10 +48,24 @@ def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
         yield SecretRequirement(key, purpose, f"pulumi config set --secret {key} <value>")
 
 
+def _encryption_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    settings = cfg.cluster.encryption_at_rest
+    if not cfg.builds_cluster or settings is None:
+        return
+    for name in settings.keys:
+        key = encryption_secret_key(name)
+        yield SecretRequirement(
+            key,
+            f"the {settings.provider} key {name!r} that encrypts Secrets in etcd (32 random bytes, base64)",
+            f"head -c 32 /dev/urandom | base64 | pulumi config set --secret {key}",
+        )
+
+
 # Later sections (hub authentication, publication) append their rules here.
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
+SECRET_RULES.append(_encryption_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -64,6 +79,7 @@ OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.creden
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
 SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
+SECRET_KEY_PATTERNS.append(re.compile(rf"^{ENCRYPTION_KEY_PREFIX}[a-z0-9_]+$"))
 
 
 class KnownSecretKeys(set[str]):
