@@ -42,6 +42,7 @@ class K8sHACluster(pulumi.ComponentResource):
     ready: list[pulumi.Resource]
     prepared: dict[str, pulumi.Resource]
     joined: dict[str, pulumi.Resource]
+    day2: list[pulumi.Resource]
 
     def __init__(
         self,
@@ -136,8 +137,9 @@ class K8sHACluster(pulumi.ComponentResource):
         )
         self.ready = [calico, nodes_ready]
         # 6. Day-2 (components/k8s_cluster/lifecycle.py): renewals, expiry checks, Secrets rewritten
-        # with the newest key, and upgrades by config change (Calico above moves first).
-        self.ready += lifecycle.day2_steps(self, cfg, access, after=[calico, nodes_ready], renewed_first=renewed)
+        # with the newest key, and upgrades by config change (Calico above moves first). Charts do
+        # not wait for them: a rolling upgrade keeps the cluster serving.
+        self.day2 = lifecycle.day2_steps(self, cfg, access, after=[calico, nodes_ready], renewed_first=renewed)
         self.control_plane_nodes = [n.name for n in inv.control_planes]
         self.worker_nodes = [n.name for n in inv.workers]
         self.register_outputs(

@@ -73,7 +73,7 @@ def day2_steps(
     after: Sequence[pulumi.Resource],
     renewed_first: Sequence[pulumi.Resource],
 ) -> list[pulumi.Resource]:
-    """Everything after the cluster is Ready; returns what the charts should wait for."""
+    """Everything after the cluster is Ready; returns the last steps (nothing else waits for them)."""
     first, *other_cps = cfg.inventory.control_planes
     done: list[pulumi.Resource] = []
     # Renewal on the other control planes, one at a time after the first.
