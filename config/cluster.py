@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.base import StrictModel
-from config.kubernetes_versions import NEWEST, parse_version
+from config.kubernetes_versions import NEWEST, parse_version, unsupported_minor
 from config.lifecycle import CertificatesConfig, EncryptionAtRestConfig, UpgradeConfig
 
 # A DNS name (RFC 1123 labels) or an IPv4 address: what a certificate SAN and kubeconfig accept.
@@ -69,11 +69,14 @@ class ClusterConfig(StrictModel):
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _exact_version(cls, version: str) -> str:
-        # Whether the minor is supported (and not past its end of life) is a rule of
-        # config.lifecycle_rules, which knows today's date.
+    def _supported_version(cls, version: str) -> str:
+        # Whether a supported minor is past its end of life is a rule of config.lifecycle_rules,
+        # which knows today's date.
         if parse_version(version) is None:
             raise ValueError(f"{version!r} is not an exact version like {NEWEST.minor}.1")
+        problem = unsupported_minor(version)
+        if problem:
+            raise ValueError(problem)
         return version.removeprefix("v")
 
     @field_validator("pod_cidr")

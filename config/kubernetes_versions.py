@@ -82,3 +82,19 @@ def supported_list() -> str:
 def next_minor(minor: str) -> str:
     major, number = (int(p) for p in minor.split("."))
     return f"{major}.{number + 1}"
+
+
+def unsupported_minor(version: str) -> str | None:
+    """Why `version` cannot be deployed (its minor is not in the table), or None."""
+    parts = parse_version(version)
+    if parts is None or f"{parts[0]}.{parts[1]}" in BY_MINOR:
+        return None
+    minor = f"{parts[0]}.{parts[1]}"
+    oldest = parse_version(SUPPORTED_MINORS[0].minor + ".0") or (0, 0, 0)
+    hint = ""
+    if parts[:2] < oldest[:2]:
+        hint = (
+            f"; a running {minor} cluster moves one minor per `pulumi up`: set {next_minor(minor)}.x first "
+            "(README: Upgrading Kubernetes)"
+        )
+    return f"Kubernetes {minor} is not supported; use one of {supported_list()} (newest: {NEWEST.minor}){hint}"

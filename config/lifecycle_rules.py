@@ -15,14 +15,10 @@ from config.errors import ConfigIssue
 from config.kubernetes_versions import (
     BY_MINOR,
     END_OF_LIFE_WARNING_DAYS,
-    NEWEST,
-    SUPPORTED_MINORS,
     KubernetesMinor,
     minor_of,
     next_minor,
     parse_calico,
-    parse_version,
-    supported_list,
 )
 
 if TYPE_CHECKING:
@@ -36,27 +32,10 @@ def _target(cfg: PlatformConfig) -> KubernetesMinor | None:
     return BY_MINOR.get(minor_of(cfg.cluster.kubernetes_version))
 
 
-def _supported_minor(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    if not cfg.builds_cluster:
-        return
-    version = cfg.cluster.kubernetes_version
+def _end_of_life_passed(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    # Unsupported minors are refused by the model (config.cluster); this is the date rule.
     minor = _target(cfg)
-    if minor is None:
-        parts = parse_version(version) or (0, 0, 0)
-        oldest = parse_version(SUPPORTED_MINORS[0].minor + ".0") or (0, 0, 0)
-        older = parts[:2] < oldest[:2]
-        hint = (
-            f"; a running {minor_of(version)} cluster moves one minor per `pulumi up`: "
-            f"set {next_minor(minor_of(version))}.x first (README: Upgrading Kubernetes)"
-            if older
-            else ""
-        )
-        yield ConfigIssue(
-            "cluster.kubernetes_version",
-            f"Kubernetes {minor_of(version)} is not supported; use one of {supported_list()} "
-            f"(newest: {NEWEST.minor}){hint}",
-        )
-    elif minor.end_of_life < today():
+    if cfg.builds_cluster and minor is not None and minor.end_of_life < today():
         yield ConfigIssue(
             "cluster.kubernetes_version",
             f"Kubernetes {minor.minor} reached its end of life on {minor.end_of_life.isoformat()}; "
@@ -100,5 +79,5 @@ def _secrets_unencrypted(cfg: PlatformConfig) -> Iterator[ConfigWarning]:
         )
 
 
-LIFECYCLE_CHECKS = [_supported_minor, _calico_supports_minor]
+LIFECYCLE_CHECKS = [_end_of_life_passed, _calico_supports_minor]
 LIFECYCLE_WARNINGS = [_end_of_life_soon, _secrets_unencrypted]

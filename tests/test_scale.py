@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from tests.graph import Graph
-from tools.bench_render import is_upgrade_step
 from tests.helpers import ROOT
 from tools import render as render_tool
+from tools.bench_render import is_upgrade_step
 from tools.scale_fixture import scaled
 
 FIXTURE = ROOT / "tests" / "fixtures" / "scale-200.yaml"

@@ -13,7 +13,7 @@ Workers get exactly one step here (their upgrade); control planes a few.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pulumi
 
@@ -27,8 +27,13 @@ def encryption_key_material(cfg: PlatformConfig, keys: Mapping[str, pulumi.Outpu
     settings = cfg.cluster.encryption_at_rest
     if settings is None:
         return None
-    lines = [keys[name].apply(lambda value, n=name: f"{n} {value.strip()}") for name in settings.keys]
-    return pulumi.Output.secret(pulumi.Output.all(*lines).apply(lambda parts: "\n".join(parts) + "\n"))
+    lines = [keys[name].apply(_key_line(name)) for name in settings.keys]
+    joined: pulumi.Output[str] = pulumi.Output.all(*lines).apply(lambda parts: "\n".join(parts) + "\n")
+    return pulumi.Output.secret(joined)
+
+
+def _key_line(name: str) -> Callable[[str], str]:
+    return lambda value: f"{name} {value.strip()}"
 
 
 def encryption_before_start(
@@ -128,7 +133,7 @@ def upgrade_steps(
         # A fresh token for every target version (it expires after TOKEN_DURATION).
         triggers=[cfg.cluster.kubernetes_version],
     )
-    kubeconfig = pulumi.Output.secret(credentials.stdout)
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(credentials.stdout)
     for batch in batches:
         previous = [
             run_step(

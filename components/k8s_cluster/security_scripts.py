@@ -22,7 +22,9 @@ UNIT = "jupyterhub-platform-certs-expiry"
 REWRITE_TIMEOUT_SECONDS = 1800
 
 
-def _script(name: str, body: str, params: dict[str, str | int | bool], files: dict[str, HostFile] | None = None) -> RenderedScript:
+def _script(
+    name: str, body: str, params: dict[str, str | int | bool], files: dict[str, HostFile] | None = None
+) -> RenderedScript:
     # Every step here may restart static pods: the shared helpers come after lib.sh.
     return render_script(name, [SCRIPTS / "static-pods.sh", SCRIPTS / body], {"KUBE_DIR": KUBE_DIR, **params}, files)
 
@@ -42,9 +44,13 @@ def certs_check(cfg: PlatformConfig, node: Node) -> RenderedScript:
     return _script(
         f"{node.name}/certs-check",
         "certs-check.sh",
-        {"NODE_NAME": node.name, "API_PORT": cfg.cluster.api_server_port},
         {
-            "EXPORTER": HostFile(EXPORTER, (SCRIPTS / "certs-expiry-export.sh").read_text(), "0755"),
+            "NODE_NAME": node.name,
+            "API_PORT": cfg.cluster.api_server_port,
+            "EXPORTER_PATH": EXPORTER,
+            "TEXTFILE_DIR": c.textfile_directory,
+        },
+        {
             "SERVICE": HostFile(f"/etc/systemd/system/{UNIT}.service", service),
             "TIMER": HostFile(f"/etc/systemd/system/{UNIT}.timer", timer),
         },
