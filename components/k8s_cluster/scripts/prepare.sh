@@ -71,10 +71,10 @@ if [[ ! -s "$keyring" ]] || ! grep -qxF "$repo_line" /etc/apt/sources.list.d/kub
 fi
 
 installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
-if [[ "$installed" != "${KUBERNETES_VERSION}-"* ]]; then
-  if [[ -f /etc/kubernetes/kubelet.conf ]] && [[ -n "$installed" ]]; then
-    die "kubeadm ${installed} is installed on a node that is already in the cluster; changing the version is an upgrade (kubeadm upgrade), which this step does not do"
-  fi
+if [[ "$installed" != "${KUBERNETES_VERSION}-"* ]] && [[ -f /etc/kubernetes/kubelet.conf ]] && [[ -n "$installed" ]]; then
+  # A joined node changes version only through its upgrade step (drain, kubeadm upgrade, uncordon).
+  log "kubeadm ${installed} is installed; this node's upgrade step moves it to ${KUBERNETES_VERSION}"
+elif [[ "$installed" != "${KUBERNETES_VERSION}-"* ]]; then
   package_version=$(apt-cache madison kubeadm | awk -v v="${KUBERNETES_VERSION}-" 'index($3, v) == 1 {print $3; exit}')
   [[ -n "$package_version" ]] || die "no kubeadm ${KUBERNETES_VERSION} package in the v${KUBERNETES_MINOR} repository"
   apt-mark unhold kubeadm kubelet kubectl >/dev/null 2>&1 || true
