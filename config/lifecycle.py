@@ -62,10 +62,10 @@ class EncryptionAtRestConfig(StrictModel):
     provider: Literal["secretbox", "aescbc"] = "secretbox"
     """`secretbox` (XSalsa20-Poly1305) or `aescbc` (AES-CBC); both take 32-byte keys."""
     keys: Annotated[list[KeyName], Field(min_length=1, max_length=3)] = ["key1"]
-    """Key names, newest first: the first encrypts, the others only decrypt. Each needs the
-    secret `encryption_key_<name>` (32 random bytes, base64). Rotation, one `pulumi up` each:
-    put the new key first (`[key2, key1]`; all Secrets are then rewritten with it), then drop
-    the old one (`[key2]`)."""
+    """Key names: the first encrypts, the others only decrypt. Each needs the secret
+    `encryption_key_<name>` (32 random bytes, base64). Rotation, one `pulumi up` each: add the
+    new key last (`[key1, key2]`), put it first (`[key2, key1]`; all Secrets are then rewritten
+    with it), then drop the old one (`[key2]`)."""
 
     @field_validator("keys")
     @classmethod
