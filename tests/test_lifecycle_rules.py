@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from config import lifecycle_rules
 from config.advisories import ConfigWarning
@@ -16,7 +18,8 @@ from config.kubernetes_versions import BY_MINOR, NEWEST, SUPPORTED_MINORS
 from config.lifecycle import UpgradeConfig
 from config.loader import load_platform
 from config.secrets import required_secrets
-from tests.helpers import stack_raw
+from tests.helpers import ROOT, stack_raw
+from tools import render as render_tool
 
 SECRETS = {"ssh_private_key", "keepalived_auth_pass", "encryption_key_key1", "encryption_key_key2"}
 SECRETS |= {f"hub_{h}_oauth_client_secret" for h in ("teaching", "exam", "grading")}
@@ -149,3 +152,12 @@ def test_max_unavailable_must_be_a_count_or_a_percentage() -> None:
     assert lines and all(line.startswith("error: cluster.upgrade.max_unavailable") for line in lines)
     lines = errors(prod(upgrade={"max_unavailable": 0}))
     assert lines and all(line.startswith("error: cluster.upgrade.max_unavailable") for line in lines)
+
+
+def test_the_render_prints_warnings_and_still_succeeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    del document["config"]["jupyterhub-platform:cluster"]["encryption_at_rest"]
+    stack_file = tmp_path / "Pulumi.plain.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+    assert render_tool.main(["plain", "--stack-file", str(stack_file), "--out", str(tmp_path / "out")]) == 0
+    assert "warning: cluster.encryption_at_rest: Secrets are stored unencrypted in etcd" in capsys.readouterr().err
