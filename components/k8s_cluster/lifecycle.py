@@ -119,9 +119,7 @@ def upgrade_steps(
     for node in cfg.inventory.control_planes:
         script = upgrade_scripts.upgrade_node(cfg, node)
         previous = [run_step(access[node.name], "upgrade", script, parent=parent, depends_on=previous)]
-    batches = upgrade_scripts.worker_batches(cfg)
-    if not batches:
-        return previous
+    # Minted even before the first worker exists, so adding workers adds only their own steps.
     first = cfg.inventory.control_planes[0]
     credentials = run_step(
         access[first.name],
@@ -134,7 +132,7 @@ def upgrade_steps(
         triggers=[cfg.cluster.kubernetes_version],
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(credentials.stdout)
-    for batch in batches:
+    for batch in upgrade_scripts.worker_batches(cfg):
         previous = [
             run_step(
                 access[node.name],
