@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.graph import Graph
 from tests.helpers import ROOT
@@ -105,3 +106,30 @@ def test_control_planes_get_their_encryption_keys_before_their_api_server_starts
     # One control plane at a time: each restart of an API server leaves the others serving.
     assert graph.waits_for("cp-3-encryption-keys", "cp-2-encryption-keys")
     assert graph.waits_for("cp-1-encryption-rewrite", "cp-3-kubeadm-join")
+
+
+def test_every_node_is_drained_before_kubeadm_upgrades_it(rendered: Callable[[str], tuple[dict, Path]]) -> None:
+    _, out = rendered("prod")
+    scripts = sorted((out / "files" / "nodes").glob("*/upgrade.sh"))
+    assert len(scripts) == 6  # three control planes, two CPU workers, one GPU worker
+    for script in scripts:
+        text = script.read_text()
+        assert text.index('kube drain "$NODE_NAME"') < text.index("timeout 1800 kubeadm upgrade apply") < text.index(
+            "systemctl restart kubelet"
+        ), script
+        assert text.index('kube drain "$NODE_NAME"') < text.index("timeout 1800 kubeadm upgrade node"), script
+
+
+def test_renewal_runs_one_control_plane_at_a_time_and_refreshes_the_kubeconfig(tmp_path: Path) -> None:
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    document["config"]["jupyterhub-platform:cluster"]["certificates"]["renew_generation"] = 1
+    stack_file = tmp_path / "Pulumi.renew.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+    plan = render_tool.render("prod", stack_file, tmp_path / "out")
+    graph = Graph(plan["resources"])
+    assert graph.waits_for("cp-1-admin-kubeconfig", "cp-1-certs-renew")
+    assert graph.waits_for("cp-2-certs-renew", "cp-1-certs-renew")
+    assert graph.waits_for("cp-3-certs-renew", "cp-2-certs-renew")
+    kubeconfig = next(r for r in plan["resources"] if r["name"] == "cp-1-admin-kubeconfig")
+    assert "certificates-1" in kubeconfig["inputs"]["triggers"]
+    assert not any(r["name"].startswith("worker-") and "certs" in r["name"] for r in plan["resources"])
