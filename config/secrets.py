@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
@@ -107,6 +109,32 @@ def _vrrp_password(value: str) -> str | None:
     return None
 
 
+def _encryption_key(value: str) -> str | None:
+    # secretbox takes exactly 32 bytes; aescbc also takes 16 or 24, but 32 keeps both interchangeable.
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return "is not base64; create it with: head -c 32 /dev/urandom | base64"
+    if len(decoded) != 32:
+        return f"decodes to {len(decoded)} bytes, not 32; create it with: head -c 32 /dev/urandom | base64"
+    return None
+
+
+ValueRule = Callable[[str], str | None]
+
+
+class SecretValueRules(dict[str, ValueRule]):
+    """Rules by exact key name, then by key pattern (`encryption_key_<name>`)."""
+
+    patterns: list[tuple[re.Pattern[str], ValueRule]] = []
+
+    def get(self, key: str, default: ValueRule | None = None) -> ValueRule | None:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return next((rule for pattern, rule in self.patterns if pattern.match(key)), default)
+
+
 # Checks on secret values, run where the values exist (`pulumi up`/`preview`), never in the render.
 # A rule returns a message that never repeats the value.
-SECRET_VALUE_RULES: dict[str, Callable[[str], str | None]] = {"keepalived_auth_pass": _vrrp_password}
+SECRET_VALUE_RULES = SecretValueRules({"keepalived_auth_pass": _vrrp_password})
+SECRET_VALUE_RULES.patterns.append((re.compile(rf"^{ENCRYPTION_KEY_PREFIX}[a-z0-9_]+$"), _encryption_key))

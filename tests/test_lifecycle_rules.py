@@ -3,6 +3,7 @@ before), Calico per minor, upgrade batches, encryption keys and their secrets.""
 
 from __future__ import annotations
 
+import base64
 import copy
 from datetime import date
 from pathlib import Path
@@ -161,3 +162,17 @@ def test_the_render_prints_warnings_and_still_succeeds(tmp_path: Path, capsys: p
     stack_file.write_text(yaml.safe_dump(document))
     assert render_tool.main(["plain", "--stack-file", str(stack_file), "--out", str(tmp_path / "out")]) == 0
     assert "warning: cluster.encryption_at_rest: Secrets are stored unencrypted in etcd" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not base64!", "is not base64; create it with: head -c 32 /dev/urandom | base64"),
+        (base64.b64encode(b"x" * 16).decode(), "decodes to 16 bytes, not 32; create it with: head -c 32 /dev/urandom | base64"),
+    ],
+)
+def test_an_encryption_key_value_is_checked_without_being_repeated(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_platform(prod(), SECRETS, secret_values={"encryption_key_key1": value})
+    assert caught.value.lines() == [f"error: encryption_key_key1: {message}"]
+    load_platform(prod(), SECRETS, secret_values={"encryption_key_key1": base64.b64encode(b"k" * 32).decode()})
