@@ -217,3 +217,28 @@ def test_containerd_too_old_for_the_minor_is_refused(tmp_path: Path, prod: Platf
     assert result.returncode != 0
     assert "containerd 1.7.28 on worker-1 is too old for Kubernetes 1.37 (needs 2.0.0 or newer)" in result.stderr
     assert host.calls() == []
+
+
+def test_upgrade_credentials_are_a_kubeconfig_on_stdout_only(tmp_path: Path, prod: PlatformConfig) -> None:
+    from components.k8s_cluster.upgrade_scripts import upgrade_credentials
+
+    host = Host(tmp_path, installed="1.37.1", cluster="1.37.1")
+    (tmp_path / "bin" / "kubectl").write_text(
+        "#!/usr/bin/env bash\n[[ \"$1\" == --request-timeout=* ]] && shift\n"
+        "printf 'kubectl %s\\n' \"$*\" >>\"$CALLS\"\n"
+        "case \"$1 $2\" in\n"
+        "  'create token') echo minted-token-value ;;\n"
+        "  'config view') [[ \"$*\" == *server* ]] && echo https://k8s-api.example.org:6443 || echo Q0EtREFUQQ== ;;\n"
+        "esac\n"
+    )
+    first = next(n for n in prod.inventory.nodes if n.name == "cp-1")
+    text = re.sub(r"^export KUBE_DIR=.*$", f"export KUBE_DIR='{tmp_path / 'kube'}'", upgrade_credentials(first).text, flags=re.M)
+    text = re.sub(r"^export RBAC_PATH=.*$", f"export RBAC_PATH='{tmp_path / 'rbac.yaml'}'", text, flags=re.M)
+    result = subprocess.run(["bash", "-c", text], env=host.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "token: minted-token-value" in result.stdout
+    assert "server: https://k8s-api.example.org:6443" in result.stdout
+    assert "create token jupyterhub-platform-upgrader -n kube-system --duration=72h" in "\n".join(host.calls())
+    assert not any("minted-token-value" in c for c in host.calls())
+    rbac = (tmp_path / "rbac.yaml").read_text()
+    assert "secrets" not in rbac and "pods/eviction" in rbac
