@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from components.common.shell import RenderedScript
 from components.k8s_cluster import security_scripts
@@ -106,6 +107,11 @@ def test_keys_land_in_a_root_only_file_before_the_api_server_exists(root: Path, 
     text = config.read_text()
     assert "kind: EncryptionConfiguration" in text and "- secretbox:" in text and f"secret: {KEY1}" in text
     assert text.rstrip().endswith("- identity: {}")
+    document = yaml.safe_load(text)
+    assert document["apiVersion"] == "apiserver.config.k8s.io/v1"
+    assert document["resources"] == [
+        {"resources": ["secrets"], "providers": [{"secretbox": {"keys": [{"name": "key1", "secret": KEY1}]}}, {"identity": {}}]}
+    ]
     assert KEY1 not in calls(root) and KEY1 not in result.stderr
     assert KEY1 not in keys_step(prod).text
 
@@ -132,6 +138,8 @@ def test_an_old_key_is_dropped_only_after_secrets_were_rewritten(root: Path, pro
     rotated = run(root, keys_step(with_keys(prod, "key2", "key1")), stdin=f"key2 {KEY2}\nkey1 {KEY1}\n")
     assert rotated.returncode == 0, rotated.stderr
     assert "restarted kube-apiserver" in rotated.stderr and manifest.exists()
+    providers = yaml.safe_load((root / "kube/encryption/config.yaml").read_text())["resources"][0]["providers"]
+    assert [k["name"] for k in providers[0]["secretbox"]["keys"]] == ["key2", "key1"]
     assert not list((root / "kube").glob("manifests-parked.*"))
     # Phase 3 (after the rewrite recorded key2): the old key goes.
     dropped = run(root, keys_step(with_keys(prod, "key2")), stdin=f"key2 {KEY2}\n", REWRITTEN_WITH="key2")
