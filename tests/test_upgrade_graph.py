@@ -5,6 +5,7 @@ step per node, and no key, token or certificate on any command line."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 from tests.graph import Graph
 from tests.helpers import ROOT
 from tools import render as render_tool
-from tools.bench_render import critical_path, is_upgrade_step
+from tools.bench_render import critical_path, is_node_upgrade, is_upgrade_step
 
 FIXTURE = ROOT / "tests" / "fixtures" / "scale-200.yaml"
 
@@ -58,13 +59,15 @@ def test_no_more_than_max_unavailable_workers_upgrade_at_once(stack: tuple[str, 
         # Workers that may run at the same time as w: neither before nor after it.
         concurrent = [o for o in workers if o != w and o not in ancestors[w] and w not in ancestors[o]]
         assert len(concurrent) + 1 <= batch, (name, w, len(concurrent) + 1, batch)
-    assert critical_path(plan["resources"], is_upgrade_step) == 3 + math.ceil(len(workers) / batch)
+    assert critical_path(plan["resources"], is_node_upgrade) == 3 + math.ceil(len(workers) / batch)
 
 
 def test_the_200_worker_upgrade_path_is_control_planes_plus_batches(scale_plan: dict) -> None:
     workers = [n for n in upgrade_names(scale_plan, "") if not n.startswith("cp-")]
     assert len(workers) == 201  # 200 CPU workers and prod's GPU worker
-    assert critical_path(scale_plan["resources"], is_upgrade_step) == 3 + math.ceil(201 / 20)
+    assert critical_path(scale_plan["resources"], is_node_upgrade) == 3 + math.ceil(201 / 20)
+    gates = [r["name"] for r in scale_plan["resources"] if re.fullmatch(r"cp-1-upgrade-batch-\d+-ready", r["name"])]
+    assert len(gates) == math.ceil(201 / 20) - 1  # between batches, none after the last
 
 
 def test_one_upgrade_step_per_node_and_worker_credentials_only_on_stdin(stack: tuple[str, dict]) -> None:

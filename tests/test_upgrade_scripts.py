@@ -242,3 +242,21 @@ def test_upgrade_credentials_are_a_kubeconfig_on_stdout_only(tmp_path: Path, pro
     assert not any("minted-token-value" in c for c in host.calls())
     rbac = (tmp_path / "rbac.yaml").read_text()
     assert "secrets" not in rbac and "pods/eviction" in rbac
+
+
+@pytest.mark.parametrize(("answer", "ok"), [("v1.37.1 True ", True), ("v1.36.5 True ", False), ("v1.37.1 True true", False)])
+def test_the_gate_between_batches_wants_every_node_ready_and_schedulable(
+    tmp_path: Path, prod: PlatformConfig, answer: str, ok: bool
+) -> None:
+    from components.k8s_cluster.upgrade_scripts import batch_ready
+
+    host = Host(tmp_path, installed="1.37.1", cluster="1.37.1")
+    (tmp_path / "bin" / "kubectl").write_text(f"#!/usr/bin/env bash\nprintf '%s' '{answer}'\n")
+    first, *workers = [n for n in prod.inventory.nodes if n.name in ("cp-1", "worker-1", "worker-2")]
+    text = batch_ready(prod, first, 1, workers).text
+    text = re.sub(r"^export READY_TIMEOUT=.*$", "export READY_TIMEOUT=3", text, flags=re.M)
+    result = subprocess.run(["bash", "-c", text], env=host.env, capture_output=True, text=True, timeout=60)
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        expected = "timed out after 3s waiting for the batch (worker-1 worker-2) to be Ready and schedulable at v1.37.1"
+        assert expected in result.stderr

@@ -10,6 +10,7 @@ upgrade's, which is the control planes one after another plus one stage per work
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,22 +21,29 @@ from typing import Any
 from tools.render import ROOT, load_for_render, render
 
 SCALE_FIXTURE = ROOT / "tests" / "fixtures" / "scale-200.yaml"
-UPGRADE_STEPS = ("-upgrade", "-upgrade-credentials")
+# A rolling upgrade: one `<node>-upgrade` step per node, plus the first control plane's
+# `upgrade-credentials` and `upgrade-batch-<n>-ready` gates between worker batches.
+UPGRADE_STEP = re.compile(r"-upgrade(-credentials|-batch-\d+-ready)?$")
 
 
 def is_upgrade_step(name: str) -> bool:
-    return name.endswith(UPGRADE_STEPS)
+    return UPGRADE_STEP.search(name) is not None
 
 
-def critical_path(resources: Iterable[Mapping[str, Any]], keep: Callable[[str], bool]) -> int:
-    """Resources on the longest dependency chain among those whose name `keep` accepts."""
-    kept = {r["urn"]: r for r in resources if keep(r["name"])}
+def is_node_upgrade(name: str) -> bool:
+    return name.endswith("-upgrade")
+
+
+def critical_path(resources: Iterable[Mapping[str, Any]], counted: Callable[[str], bool]) -> int:
+    """The most resources that `counted` accepts on any one dependency chain of the whole graph."""
+    by_urn = {r["urn"]: r for r in resources}
 
     @cache
     def depth(urn: str) -> int:
-        return 1 + max((depth(d) for d in kept[urn]["depends_on"] if d in kept), default=0)
+        here = 1 if counted(by_urn[urn]["name"]) else 0
+        return here + max((depth(d) for d in by_urn[urn]["depends_on"] if d in by_urn), default=0)
 
-    return max((depth(u) for u in kept), default=0)
+    return max((depth(u) for u in by_urn), default=0)
 
 
 def timed(stack: str, path: Path, out: Path) -> tuple[float, dict[str, Any]]:
@@ -47,7 +55,7 @@ def timed(stack: str, path: Path, out: Path) -> tuple[float, dict[str, Any]]:
 def paths(plan: dict[str, Any]) -> str:
     resources = plan["resources"]
     bootstrap = critical_path(resources, lambda name: not is_upgrade_step(name))
-    upgrade = critical_path(resources, is_upgrade_step)
+    upgrade = critical_path(resources, is_node_upgrade)
     return f"critical path: bootstrap {bootstrap:3d}, upgrade {upgrade:3d}"
 
 

@@ -8,7 +8,8 @@ The component calls three functions at three points of its runbook:
 - `day2_steps` once the cluster is Ready: the other control planes' renewals, the rewrite of
   Secrets with the newest key, the expiry checks, then the upgrade (first control plane,
   the other control planes one at a time, workers in batches, each after the previous is Ready).
-Workers get exactly one step here (their upgrade); control planes a few.
+Workers get exactly one step here (their upgrade); control planes a few, and the first control
+plane also mints the workers' upgrade credentials and gates each batch on the previous one.
 """
 
 from __future__ import annotations
@@ -132,8 +133,9 @@ def upgrade_steps(
         triggers=[cfg.cluster.kubernetes_version],
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(credentials.stdout)
-    for batch in upgrade_scripts.worker_batches(cfg):
-        previous = [
+    batches = upgrade_scripts.worker_batches(cfg)
+    for index, batch in enumerate(batches, start=1):
+        upgraded: list[pulumi.Resource] = [
             run_step(
                 access[node.name],
                 "upgrade",
@@ -144,4 +146,17 @@ def upgrade_steps(
             )
             for node in batch
         ]
+        if index == len(batches):
+            return upgraded
+        # A gate between batches: the next batch waits for one step, not for every node of this
+        # one (200 workers in batches of 20 would otherwise mean 4,000 dependencies to register).
+        gate = run_step(
+            access[first.name],
+            f"upgrade-batch-{index}-ready",
+            upgrade_scripts.batch_ready(cfg, first, index, batch),
+            parent=parent,
+            depends_on=upgraded,
+            triggers=[cfg.cluster.kubernetes_version],
+        )
+        previous = [gate]
     return previous

@@ -64,6 +64,20 @@ def upgrade_node(cfg: PlatformConfig, node: Node) -> RenderedScript:
     )
 
 
+def batch_ready(cfg: PlatformConfig, first: Node, index: int, batch: list[Node]) -> RenderedScript:
+    """The gate between batch `index` and the next: every node of the batch Ready at the version."""
+    return render_script(
+        f"{first.name}/upgrade-batch-{index}-ready",
+        SCRIPTS / "upgrade-batch-ready.sh",
+        {
+            "KUBE_DIR": KUBE_DIR,
+            "BATCH_NODES": " ".join(n.name for n in batch),
+            "TARGET_VERSION": cfg.cluster.kubernetes_version,
+            "READY_TIMEOUT": cfg.cluster.join_timeout_seconds,
+        },
+    )
+
+
 def upgrader_rbac() -> str:
     """ServiceAccount and ClusterRole the workers' upgrade steps use: drain and announce, nothing else."""
     meta = {"name": UPGRADER}
