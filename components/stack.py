@@ -26,6 +26,7 @@ from components.metallb.component import MetalLb
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu_queries import gpu_nodes, gpu_resource_name
+from config.lifecycle import encryption_secret_key
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
 from config.traffic_rules import hub_entry
@@ -69,7 +70,11 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
         )
         outputs["load_balancer"] = lb.summary
-    cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))
+    encryption = cfg.cluster.encryption_at_rest
+    keys = {name: secrets.require(encryption_secret_key(name)) for name in (encryption.keys if encryption else [])}
+    cluster = K8sHACluster(
+        "cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg), encryption_keys=keys
+    )
     outputs.update(
         cluster_mode="kubeadm",
         api_endpoint=cluster.api_endpoint,

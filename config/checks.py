@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from config.advisories import ConfigWarning
 from config.cluster_rules import CLUSTER_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
 from config.hub_groups_rules import HUB_GROUPS_CHECKS
 from config.hub_rules import HUB_CHECKS
+from config.lifecycle_rules import LIFECYCLE_CHECKS, LIFECYCLE_WARNINGS
 from config.nfs_rules import NFS_CHECKS
 from config.publish_rules import PUBLISH_CHECKS
 from config.scheduler_rules import SCHEDULER_CHECKS
@@ -45,6 +47,12 @@ PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
+PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
+
+WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
+# Valid, but act soon (never a failure); registered like the rules, one line each.
+WARNING_CHECKS: list[WarningCheck] = []
+WARNING_CHECKS.extend(LIFECYCLE_WARNINGS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:
@@ -55,3 +63,8 @@ def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:
         reported = {issue.path for issue in issues}
         issues.extend(issue for issue in check(cfg) if issue.path not in reported)
     return issues
+
+
+def platform_warnings(cfg: PlatformConfig) -> list[ConfigWarning]:
+    """Every warning rule's findings (the configuration is valid; these need attention soon)."""
+    return [warning for check in WARNING_CHECKS for warning in check(cfg)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
@@ -10,12 +9,11 @@ from pydantic import Field, field_validator
 
 from config.base import StrictModel
 from config.fields import ChartVersion
+from config.kubernetes_versions import NEWEST, parse_version, unsupported_minor
+from config.lifecycle import CertificatesConfig, EncryptionAtRestConfig, UpgradeConfig
 
 MAX_LOAD_BALANCERS = 10
 """keepalived hosts sharing one VIP: priorities 200, 190, ... stay in 1..254 with the failover weight."""
-# Minor versions whose kubeadm config (v1beta4), packages and Calico support were checked.
-SUPPORTED_KUBERNETES_MINORS = ("1.33", "1.34")
-VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 # A DNS name (RFC 1123 labels) or an IPv4 address: what a certificate SAN and kubeconfig accept.
 HOST_PATTERN = r"^(([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$"
 HostName = Annotated[str, Field(pattern=HOST_PATTERN, max_length=253)]
@@ -39,8 +37,10 @@ class ClusterConfig(StrictModel):
     cluster named by the secret `kubeconfig` (a laptop cluster, a managed cluster)."""
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] = "jupyterhub"
     """Cluster name written into the kubeconfig."""
-    kubernetes_version: str = "1.34.2"
-    """Exact Kubernetes version (kubeadm, kubelet, kubectl are pinned to it and held)."""
+    kubernetes_version: str = "1.37.1"
+    """Exact Kubernetes version (kubeadm, kubelet, kubectl are pinned to it and held). Must be a
+    supported minor (`config.kubernetes_versions`); raising it by one minor, or changing the
+    patch, upgrades the running cluster (see `upgrade`)."""
     pod_cidr: IPv4Network = IPv4Network("10.244.0.0/16")
     """Pod network (Calico IP pool); must not overlap the service or node networks."""
     service_cidr: IPv4Network = IPv4Network("10.96.0.0/12")
@@ -51,7 +51,7 @@ class ClusterConfig(StrictModel):
     """The API endpoint behind the load balancer."""
     extra_cert_sans: list[HostName] = []
     """Extra names or addresses for the API server certificate."""
-    calico_version: ChartVersion = "v3.30.3"
+    calico_version: ChartVersion = NEWEST.min_calico
     """tigera-operator chart version (Calico), which enforces NetworkPolicy."""
     calico_encapsulation: Literal["VXLANCrossSubnet", "VXLAN", "IPIP", "None"] = "VXLANCrossSubnet"
     """Calico pod traffic encapsulation."""
@@ -63,22 +63,28 @@ class ClusterConfig(StrictModel):
     """Preflight: least memory (MiB) a Kubernetes node may have."""
     join_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     """Bound on each `kubeadm init`/`join` and on waiting for nodes and the API."""
+    upgrade: UpgradeConfig = UpgradeConfig()
+    """How a version change is rolled out: batch size, drain bounds, notebook grace time."""
+    certificates: CertificatesConfig = CertificatesConfig()
+    """Expiry monitoring and renewal of the control-plane certificates."""
+    encryption_at_rest: EncryptionAtRestConfig | None = None
+    """Encrypt Secrets in etcd with keys from stack secrets; off when absent (a warning says so)."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
-    def _version_supported(cls, version: object) -> str:
+    def _supported_version(cls, version: object) -> str:
+        # Whether a supported minor is past its end of life is a rule of config.lifecycle_rules,
+        # which knows today's date.
+        example = f'"{NEWEST.minor}.1"'
         if isinstance(version, int | float) and not isinstance(version, bool):
-            raise ValueError('is a number (YAML reads 1.34 as one): quote an exact version, e.g. "1.34.2"')
+            raise ValueError(f"is a number (YAML reads {version} as one): quote an exact version, e.g. {example}")
         if not isinstance(version, str):
-            raise ValueError('must be an exact version in quotes, e.g. "1.34.2"')
-        match = VERSION_PATTERN.match(version.removeprefix("v"))
-        if not match:
-            raise ValueError("must be an exact version like 1.34.2 (major.minor.patch)")
-        minor = f"{match.group(1)}.{match.group(2)}"
-        if minor not in SUPPORTED_KUBERNETES_MINORS:
-            raise ValueError(
-                f"Kubernetes {version} is not supported; use {' or '.join(SUPPORTED_KUBERNETES_MINORS)}.x"
-            )
+            raise ValueError(f"must be an exact version in quotes, e.g. {example}")
+        if parse_version(version) is None:
+            raise ValueError(f"must be an exact version like {NEWEST.minor}.1 (major.minor.patch)")
+        problem = unsupported_minor(version)
+        if problem:
+            raise ValueError(problem)
         return version.removeprefix("v")
 
     @field_validator("pod_cidr")

@@ -7,13 +7,14 @@ This module is pure (no Pulumi import): `config.pulumi_source` feeds it from `pu
 from __future__ import annotations
 
 import difflib
-import warnings
+import warnings as python_warnings
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from config.checks import check_platform
+from config.advisories import ConfigWarning
+from config.checks import check_platform, platform_warnings
 from config.errors import ConfigError, ConfigIssue
 from config.messages import issues_from, swapped_scalars
 from config.platform import PlatformConfig
@@ -37,12 +38,14 @@ def load_platform(
     *,
     missing_secrets_ok: bool = False,
     secret_values: Mapping[str, str] | None = None,
+    warnings: list[ConfigWarning] | None = None,
 ) -> PlatformConfig:
     """Validate `raw` (config keys without the project prefix) and check required secrets.
 
     `secret_keys` names the secret config keys that have a value; `missing_secrets_ok` is for
     the offline render, which needs no secrets. `secret_values`, where known, are checked by
-    `SECRET_VALUE_RULES`. Raises `ConfigError` with every problem.
+    `SECRET_VALUE_RULES`. Raises `ConfigError` with every problem. Warnings (valid, but act soon)
+    are appended to `warnings` when the caller passes a list; they never fail the load.
     """
     plain_keys = {k for k in raw if k not in secret_keys}
     issues: list[ConfigIssue] = []
@@ -60,9 +63,9 @@ def load_platform(
     plain = {k: v for k, v in raw.items() if k in model_fields and k in plain_keys}
     issues += swapped_scalars(PlatformConfig, plain)
     try:
-        with warnings.catch_warnings():
+        with python_warnings.catch_warnings():
             # ipaddress warns when pydantic hands it a bool; `swapped_scalars` has reported that value already.
-            warnings.filterwarnings("ignore", message=r"__int__ returned non-int", category=DeprecationWarning)
+            python_warnings.filterwarnings("ignore", message=r"__int__ returned non-int", category=DeprecationWarning)
             cfg = PlatformConfig.model_validate(plain)
     except ValidationError as err:
         reported = {i.path for i in issues}
@@ -81,4 +84,6 @@ def load_platform(
             issues.append(ConfigIssue(key, problem))
     if issues:
         raise ConfigError(issues)
+    if warnings is not None:
+        warnings.extend(platform_warnings(cfg))
     return cfg

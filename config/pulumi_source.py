@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from config.advisories import ConfigWarning
 from config.errors import ConfigError, ConfigIssue
 from config.loader import load_platform, project_prefix_hint
 from config.platform import PlatformConfig
@@ -63,6 +64,7 @@ def read_raw_config(project: str = PROJECT) -> tuple[dict[str, Any], dict[str, s
 def load_from_pulumi(project: str = PROJECT) -> tuple[PlatformConfig, StackSecrets]:
     """Load and validate the stack's config; on bad config log every problem and stop the run."""
     plain, secret = read_raw_config(project)
+    notices: list[ConfigWarning] = []
     try:
         misspelt = [
             ConfigIssue(full_key, hint)
@@ -71,9 +73,11 @@ def load_from_pulumi(project: str = PROJECT) -> tuple[PlatformConfig, StackSecre
         ]
         if misspelt:
             raise ConfigError(misspelt)
-        cfg = load_platform({**plain, **secret}, secret_keys=set(secret), secret_values=secret)
+        cfg = load_platform({**plain, **secret}, secret_keys=set(secret), secret_values=secret, warnings=notices)
     except ConfigError as err:
         for line in err.lines():
             pulumi.log.error(line)
         raise pulumi.RunError(f"the stack configuration has {len(err.issues)} problem(s), listed above") from None
+    for notice in notices:
+        pulumi.log.warn(str(notice))
     return cfg, StackSecrets({k: pulumi.Output.secret(v) for k, v in secret.items()})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
 from config.hub_auth import OAUTH_TYPES, LdapAuth
 from config.hubs import HUB_SECRET_KEY, hub_secret_key
+from config.lifecycle import ENCRYPTION_KEY_PREFIX, encryption_secret_key
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET
 
@@ -78,10 +81,24 @@ def hub_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
                 )
 
 
+def _encryption_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    settings = cfg.cluster.encryption_at_rest
+    if not cfg.builds_cluster or settings is None:
+        return
+    for name in settings.keys:
+        key = encryption_secret_key(name)
+        yield SecretRequirement(
+            key,
+            f"the {settings.provider} key {name!r} that encrypts Secrets in etcd (32 random bytes, base64)",
+            f"head -c 32 /dev/urandom | base64 | pulumi config set --secret {key}",
+        )
+
+
 # Later sections (hub authentication, publication) append their rules here.
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
+SECRET_RULES.append(_encryption_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -95,6 +112,7 @@ OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.creden
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
 SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
+SECRET_KEY_PATTERNS.append(re.compile(rf"^{ENCRYPTION_KEY_PREFIX}[a-z0-9_]+$"))
 
 
 class KnownSecretKeys(set[str]):
@@ -122,6 +140,32 @@ def _vrrp_password(value: str) -> str | None:
     return None
 
 
+def _encryption_key(value: str) -> str | None:
+    # secretbox takes exactly 32 bytes; aescbc also takes 16 or 24, but 32 keeps both interchangeable.
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return "is not base64; create it with: head -c 32 /dev/urandom | base64"
+    if len(decoded) != 32:
+        return f"decodes to {len(decoded)} bytes, not 32; create it with: head -c 32 /dev/urandom | base64"
+    return None
+
+
+ValueRule = Callable[[str], str | None]
+
+
+class SecretValueRules(dict[str, ValueRule]):
+    """Rules by exact key name, then by key pattern (`encryption_key_<name>`)."""
+
+    patterns: list[tuple[re.Pattern[str], ValueRule]] = []
+
+    def get(self, key: str, default: ValueRule | None = None) -> ValueRule | None:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return next((rule for pattern, rule in self.patterns if pattern.match(key)), default)
+
+
 # Checks on secret values, run where the values exist (`pulumi up`/`preview`), never in the render.
 # A rule returns a message that never repeats the value.
-SECRET_VALUE_RULES: dict[str, Callable[[str], str | None]] = {"keepalived_auth_pass": _vrrp_password}
+SECRET_VALUE_RULES = SecretValueRules({"keepalived_auth_pass": _vrrp_password})
+SECRET_VALUE_RULES.patterns.append((re.compile(rf"^{ENCRYPTION_KEY_PREFIX}[a-z0-9_]+$"), _encryption_key))

@@ -32,7 +32,7 @@ def test_init_config_for_prod() -> None:
     sans = cluster["apiServer"]["certSANs"]
     assert {"k8s-api.example.org", "192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.21"} <= set(sans)
     assert cluster["networking"] == {"podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"}
-    assert cluster["kubernetesVersion"] == "v1.34.2"
+    assert cluster["kubernetesVersion"] == "v1.37.1"
     assert kubelet["cgroupDriver"] == "systemd"
     # v1beta4 takes extra arguments as name/value lists, not maps.
     assert all(set(arg) == {"name", "value"} for arg in cluster["apiServer"]["extraArgs"])
@@ -107,7 +107,7 @@ def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
 def test_prepare_pins_and_holds_the_kubernetes_version(stack: str) -> None:
     cfg = stack_platform(stack)
     text = steps.prepare(cfg, cfg.inventory.control_planes[0]).text
-    assert "export KUBERNETES_VERSION=1.34.2" in text and "export KUBERNETES_MINOR=1.34" in text
+    assert "export KUBERNETES_VERSION=1.37.1" in text and "export KUBERNETES_MINOR=1.37" in text
     assert 'pin_packages "${KUBERNETES_VERSION}-" kubeadm kubelet kubectl' in text and 'apt-mark hold "$@"' in text
     assert f"export CONTAINERD_VERSION={steps.CONTAINERD_VERSION}" in text
     assert "SystemdCgroup = true" in text

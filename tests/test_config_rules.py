@@ -172,7 +172,7 @@ def test_api_port_clash_when_haproxy_shares_a_control_plane_host() -> None:
     load_platform(raw, SECRETS)  # another port resolves it
 
 
-@pytest.mark.parametrize("version", ["1.29.4", "1.36.0", "latest"])
+@pytest.mark.parametrize("version", ["1.29.4", "1.34.2", "1.38.0", "latest"])
 def test_unsupported_kubernetes_version(version: str) -> None:
     raw = prod()
     raw["cluster"]["kubernetes_version"] = version

@@ -15,7 +15,7 @@ def test_render_diff_names_changed_resources_and_scripts(tmp_path: Path) -> None
     base_file = ROOT / "Pulumi.dev.yaml"
     document = yaml.safe_load(base_file.read_text())
     config = document["config"]
-    config["jupyterhub-platform:cluster"]["kubernetes_version"] = "1.34.3"
+    config["jupyterhub-platform:cluster"]["kubernetes_version"] = "1.37.2"
     config["jupyterhub-platform:inventory"]["nodes"].append(
         {"name": "dev-2", "address": "192.0.2.101", "roles": ["worker"]}
     )
@@ -42,8 +42,8 @@ def test_render_diff_names_changed_resources_and_scripts(tmp_path: Path) -> None
 
     assert "## Render diff for stack `dev`" in text
     assert f"### Resources added ({len(result.added)})" in text
-    assert "-    \"kubernetes_version\": \"1.34.2\",\n+    \"kubernetes_version\": \"1.34.3\"," in text
+    assert "-    \"kubernetes_version\": \"1.37.1\",\n+    \"kubernetes_version\": \"1.37.2\"," in text
     assert "+++ b/nodes/dev-2/" in text
-    assert "1.34.3" in text and len(text) <= diff_tool.DEFAULT_MAX_CHARS
+    assert "1.37.2" in text and len(text) <= diff_tool.DEFAULT_MAX_CHARS
     # Same input, same output: the comment only changes when the renders do.
     assert text == diff_tool.diff_dirs(tmp_path / "base", tmp_path / "head")

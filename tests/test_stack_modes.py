@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import runpy
@@ -32,10 +33,17 @@ def run_main(config: dict[str, str], secret_keys: list[str]) -> mockrun.Recorder
     return mockrun.run(PROJECT, "dev", program)
 
 
+def secret_value(key: str) -> str:
+    # Encryption keys are checked for their shape (32 bytes, base64) when `pulumi up` reads them.
+    if key.startswith("encryption_key_"):
+        return base64.b64encode(key.encode().ljust(32, b"-")[:32]).decode()
+    return f"value-of-{key}"
+
+
 def test_main_reads_pulumi_config_and_builds_the_stack() -> None:
     raw, _ = stack_raw("dev")
     needed = {r.key for r in required_secrets(load_platform(raw, set(), missing_secrets_ok=True))}
-    secrets = {f"{PROJECT}:{key}": f"value-of-{key}" for key in needed} | {f"{PROJECT}:ssh_private_key": "KEY-MATERIAL"}
+    secrets = {f"{PROJECT}:{key}": secret_value(key) for key in needed} | {f"{PROJECT}:ssh_private_key": "KEY-MATERIAL"}
     recorder = run_main(stack_config("dev") | secrets, sorted(secrets))
     init = recorder.named("dev-1-kubeadm-init")
     assert init.inputs["connection"]["privateKey"] == "KEY-MATERIAL"

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from components.common import artifacts
+from config.advisories import ConfigWarning
 from config.errors import ConfigError, ConfigIssue
 from config.loader import load_platform, project_prefix_hint
 from config.messages import show_part
@@ -89,7 +90,11 @@ def read_stack_file(path: Path, project: str = PROJECT) -> tuple[dict[str, Any],
 
 def load_for_render(path: Path) -> tuple[PlatformConfig, dict[str, Any], set[str]]:
     raw, secret_keys = read_stack_file(path)
-    cfg = load_platform(raw, secret_keys, missing_secrets_ok=True)
+    notices: list[ConfigWarning] = []
+    cfg = load_platform(raw, secret_keys, missing_secrets_ok=True, warnings=notices)
+    for notice in notices:
+        # stderr only: the rendered files stay the same whatever day it is.
+        print(notice, file=sys.stderr)
     return cfg, raw, secret_keys
 
 

@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.common.shell import RenderedScript
-from components.k8s_cluster import steps
+from components.k8s_cluster import lifecycle, steps
 from components.k8s_cluster.kubeadm_config import calico_values
 from config.inventory import Node, Role, Taint
 from config.platform import PlatformConfig
@@ -46,6 +46,7 @@ class K8sHACluster(pulumi.ComponentResource):
     ready: list[pulumi.Resource]
     prepared: dict[str, pulumi.Resource]
     joined: dict[str, pulumi.Resource]
+    day2: list[pulumi.Resource]
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class K8sHACluster(pulumi.ComponentResource):
         load_balancer: pulumi.ComponentResource | None = None,
         extras: Mapping[str, NodeExtras] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        encryption_keys: Mapping[str, pulumi.Output[str]] | None = None,
     ) -> None:
         super().__init__("jupyterhub-platform:infra:K8sHACluster", name, None, opts)
         extras = dict(extras or {})
@@ -74,6 +76,9 @@ class K8sHACluster(pulumi.ComponentResource):
             for step_name, script in extras.get(node.name, NodeExtras()).before_join:
                 last = run_step(access[node.name], step_name, script, parent=self, depends_on=[last])
             self.prepared[node.name] = last
+        # 1b. Day-2: each control plane's EncryptionConfiguration before its API server starts.
+        key_material = lifecycle.encryption_key_material(cfg, encryption_keys or {})
+        lifecycle.encryption_before_start(self, cfg, access, self.prepared, key_material)
 
         # Each preflight prints its host's identity; no two nodes may share a product_uuid or MAC.
         self._unique_hosts = run_step(
@@ -98,13 +103,17 @@ class K8sHACluster(pulumi.ComponentResource):
             ignore_create_changes=True,
         )
         self.joined[first.name] = self._register(cfg, access, first, first, init, first_extra)
+        # Day-2: renewed certificates on the first control plane refresh the kubeconfig output.
+        renewed = lifecycle.renew_first_certificates(self, cfg, access, init)
+        generation = cfg.cluster.certificates.renew_generation
         kubeconfig_step = run_step(
             access[first.name],
             "admin-kubeconfig",
             steps.admin_kubeconfig(first),
             parent=self,
-            depends_on=[init],
+            depends_on=[init, *renewed],
             prints_secrets=True,
+            triggers=[f"certificates-{generation}"] if generation else [],
         )
         self.kubeconfig = pulumi.Output.secret(kubeconfig_step.stdout)
 
@@ -143,6 +152,10 @@ class K8sHACluster(pulumi.ComponentResource):
             triggers=[n.name for n in inv.kubernetes_nodes],
         )
         self.ready = [calico, nodes_ready]
+        # 6. Day-2 (components/k8s_cluster/lifecycle.py): renewals, expiry checks, Secrets rewritten
+        # with the newest key, and upgrades by config change (Calico above moves first). Charts do
+        # not wait for them: a rolling upgrade keeps the cluster serving.
+        self.day2 = lifecycle.day2_steps(self, cfg, access, after=[calico, nodes_ready], renewed_first=renewed)
         self.control_plane_nodes = [n.name for n in inv.control_planes]
         self.worker_nodes = [n.name for n in inv.workers]
         self.register_outputs(

@@ -7,13 +7,22 @@ from typing import Any
 import yaml
 
 from config.inventory import Node, Role, Taint
+from config.kubernetes_versions import BY_MINOR, NEWEST
 from config.platform import PlatformConfig
 
-KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
 CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
 # Slots the join script fills from stdin, so no secret is ever part of the rendered file.
 TOKEN_SLOT, CA_HASH_SLOT, CERT_KEY_SLOT = "@TOKEN@", "@CA_HASH@", "@CERT_KEY@"
+KUBE_DIR = "/etc/kubernetes"
+# The EncryptionConfiguration (root-only, written by encryption-keys.sh before the API server starts).
+ENCRYPTION_DIR = f"{KUBE_DIR}/encryption"
+ENCRYPTION_CONFIG = f"{ENCRYPTION_DIR}/config.yaml"
+
+
+def kubeadm_api(cfg: PlatformConfig) -> str:
+    """The kubeadm configuration API of the configured minor (`config.kubernetes_versions`)."""
+    return BY_MINOR.get(cfg.cluster.kubernetes_minor, NEWEST).kubeadm_api
 
 
 def _dump(*documents: dict[str, Any]) -> str:
@@ -52,28 +61,42 @@ def cert_sans(cfg: PlatformConfig) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _api_server(cfg: PlatformConfig) -> dict[str, Any]:
+    """kube-apiserver settings; with encryption at rest, the EncryptionConfiguration mounted read-only."""
+    server: dict[str, Any] = {"certSANs": cert_sans(cfg), "extraArgs": [{"name": "profiling", "value": "false"}]}
+    if cfg.cluster.encryption_at_rest is not None:
+        server["extraArgs"].append({"name": "encryption-provider-config", "value": ENCRYPTION_CONFIG})
+        server["extraVolumes"] = [
+            {
+                "name": "encryption-config",
+                "hostPath": ENCRYPTION_DIR,
+                "mountPath": ENCRYPTION_DIR,
+                "readOnly": True,
+                "pathType": "DirectoryOrCreate",
+            }
+        ]
+    return server
+
+
 def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint] | None = None) -> str:
     """InitConfiguration + ClusterConfiguration + KubeletConfiguration for the first control plane."""
     c = cfg.cluster
     init = {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": kubeadm_api(cfg),
         "kind": "InitConfiguration",
         "localAPIEndpoint": {"advertiseAddress": str(node.address), "bindPort": c.api_server_port},
         "nodeRegistration": _registration(node, extra_taints or []),
         "timeouts": {"controlPlaneComponentHealthCheck": "4m0s", "kubeletHealthCheck": "4m0s"},
     }
     cluster = {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": kubeadm_api(cfg),
         "kind": "ClusterConfiguration",
         "clusterName": c.name,
         "kubernetesVersion": f"v{c.kubernetes_version}",
         # Baked into every certificate and kubeconfig: changing it later means a rebuild.
         "controlPlaneEndpoint": cfg.api_endpoint(),
         "networking": {"podSubnet": str(c.pod_cidr), "serviceSubnet": str(c.service_cidr), "dnsDomain": "cluster.local"},
-        "apiServer": {
-            "certSANs": cert_sans(cfg),
-            "extraArgs": [{"name": "profiling", "value": "false"}],
-        },
+        "apiServer": _api_server(cfg),
         "controllerManager": {"extraArgs": [{"name": "profiling", "value": "false"}]},
         "scheduler": {"extraArgs": [{"name": "profiling", "value": "false"}]},
         "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
@@ -82,6 +105,9 @@ def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd",
+        # Client certificate rotation: the kubelet renews its own certificate before it expires.
+        # Serving certificates stay self-signed (serverTLSBootstrap would need a CSR approver).
+        "rotateCertificates": True,
         "serverTLSBootstrap": False,
         "failSwapOn": True,
     }
@@ -91,7 +117,7 @@ def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint
 def render_join_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint] | None = None) -> str:
     """JoinConfiguration template; the join script fills the token, CA hash and certificate key."""
     join: dict[str, Any] = {
-        "apiVersion": KUBEADM_API,
+        "apiVersion": kubeadm_api(cfg),
         "kind": "JoinConfiguration",
         "discovery": {
             "bootstrapToken": {

@@ -116,9 +116,11 @@ pin_packages "${CONTAINERD_VERSION}~" containerd.io
 
 installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
 if [[ "$installed" != "${KUBERNETES_VERSION}-"* ]] && [[ "$joined" == true ]] && [[ -n "$installed" ]]; then
-  die "kubeadm ${installed} is installed on a node that is already in the cluster; changing the version is an upgrade (kubeadm upgrade), which this step does not do"
+  # A joined node changes version only through its upgrade step (drain, kubeadm upgrade, uncordon).
+  log "kubeadm ${installed} is installed; this node's upgrade step moves it to ${KUBERNETES_VERSION}"
+else
+  pin_packages "${KUBERNETES_VERSION}-" kubeadm kubelet kubectl
 fi
-pin_packages "${KUBERNETES_VERSION}-" kubeadm kubelet kubectl
 systemctl enable kubelet >/dev/null
 
 # containerd's config: the systemd cgroup driver, the CRI plugin enabled (some packages list it in
