@@ -17,8 +17,11 @@ import subprocess
 from pathlib import Path
 
 from components.common.shell import RenderedScript
+from tests.helpers import stack_platform
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
+# The version the committed stacks pin: the simulated repositories serve it (kubeadm's stand-in reports it).
+KUBERNETES_VERSION = stack_platform("dev").cluster.kubernetes_version
 
 _PRELUDE = """#!/usr/bin/env bash
 SIM="$HOST_ROOT/.sim"
@@ -31,9 +34,9 @@ SHIMS = {path.name: path.read_text() for path in sorted((Path(__file__).parent /
 
 # What `apt-cache madison` finds in the configured repositories.
 MADISON = [
-    ("kubeadm", "1.34.2-1.1"),
-    ("kubelet", "1.34.2-1.1"),
-    ("kubectl", "1.34.2-1.1"),
+    ("kubeadm", f"{KUBERNETES_VERSION}-1.1"),
+    ("kubelet", f"{KUBERNETES_VERSION}-1.1"),
+    ("kubectl", f"{KUBERNETES_VERSION}-1.1"),
     ("containerd.io", "2.2.6-1~debian.12~bookworm"),
     ("containerd.io", "1.7.28-1~debian.12~bookworm"),
 ]
@@ -114,6 +117,7 @@ class Host:
             "PATH": f"{self.bin}:{os.environ['PATH']}",
             "HOST_ROOT": str(self.root),
             "PAUSE_IMAGE": PAUSE_IMAGE,
+            "KUBERNETES_VERSION_SIM": KUBERNETES_VERSION,
             "NODE_NAME": self.name,
             **env,
         }

@@ -64,11 +64,23 @@ def test_first_contact_waits_for_cloud_init_and_apt_daily(tmp_path: Path) -> Non
 def test_nfs_client_runs_after_node_preparation(rendered: Any) -> None:
     plan, _ = rendered("prod")
     by_urn = {r["urn"]: r for r in plan["resources"]}
-    for resource in plan["resources"]:
-        if resource["name"].endswith("-nfs-client"):
-            node_name = resource["name"].removesuffix("-nfs-client")
-            waits = {by_urn[u]["name"] for u in resource["depends_on"] if u in by_urn}
-            assert waits & {f"{node_name}-prepare", f"{node_name}-gpu-host"}, (resource["name"], waits)
+
+    def waits_for(urn: str) -> set[str]:
+        """Every resource `urn` waits for, directly or through others."""
+        seen: set[str] = set()
+        todo = list(by_urn[urn]["depends_on"])
+        while todo:
+            dep = todo.pop()
+            if dep in by_urn and dep not in seen:
+                seen.add(dep)
+                todo.extend(by_urn[dep]["depends_on"])
+        return {by_urn[u]["name"] for u in seen}
+
+    clients = [r for r in plan["resources"] if r["name"].endswith("-nfs-client")]
+    assert clients
+    for resource in clients:
+        node_name = resource["name"].removesuffix("-nfs-client")
+        assert f"{node_name}-prepare" in waits_for(resource["urn"]), resource["name"]
 
 
 # --- 2. an interrupted dpkg -------------------------------------------------------------------------
