@@ -62,7 +62,7 @@ CASES = [
     ("prod", "gpu.operator_chart_version", "^26.7", f"gpu.operator_chart_version: {CHART}"),
     ("dev", "nfs.csi_driver_version", 4.13, 'nfs.csi_driver_version: is a number: write text like "1.9.0"; quote it'),
     ("dev", "cluster.kubernetes_version", 1.34,
-     'cluster.kubernetes_version: is a number (YAML reads 1.34 as one): quote an exact version, e.g. "1.34.2"'),
+     'cluster.kubernetes_version: is a number (YAML reads 1.34 as one): quote an exact version, e.g. "1.37.1"'),
     ("dev", "hubs.0.auth.issuer", "https://admin:hunter2@login.example.org/realms/dev", f"hubs.0.auth.issuer: {NO_CREDENTIALS}"),
     ("dev", "hubs.0.https.acme_server", "https://u:hunter2@acme.example.org/directory",
      f"hubs.0.https.acme_server: {NO_CREDENTIALS}"),

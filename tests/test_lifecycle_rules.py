@@ -24,6 +24,7 @@ from tools import render as render_tool
 
 SECRETS = {"ssh_private_key", "keepalived_auth_pass", "encryption_key_key1", "encryption_key_key2"}
 SECRETS |= {f"hub_{h}_oauth_client_secret" for h in ("teaching", "exam", "grading")}
+SECRETS |= {"hub_exam_tls_cert", "hub_exam_tls_key"}  # prod's exam hub serves a provided certificate
 
 
 def prod(**cluster: Any) -> dict[str, Any]:

@@ -127,5 +127,5 @@ def test_server_threads_bounds(threads: int) -> None:
         load(raw)
     issues = {issue.path: issue.message for issue in caught.value.issues}
     assert set(issues) == {"nfs.server_threads"}
-    bound = "greater than or equal to 8" if threads < 8 else "less than or equal to 1024"
+    bound = "must be at least 8" if threads < 8 else "must be at most 1024"
     assert bound in issues["nfs.server_threads"]
