@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 
+from config.backup import BackupConfig
+from config.backup_rules import BACKUP_CHECKS
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.errors import ConfigIssue
@@ -15,6 +17,7 @@ from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
 from config.nfs import NFS_CHECKS, NfsConfig
 from config.publish import PublishConfig, publish_issues
+from config.quotas import QuotaConfig
 from config.scheduler import SchedulerConfig
 from config.scheduler_rules import SCHEDULER_CHECKS
 from config.ssh import SshConfig
@@ -41,6 +44,10 @@ class PlatformConfig(StrictModel):
     """NFS homes and shared folders: managed server on the `nfs` node or an existing NAS, CSI driver, volumes."""
     scheduler: SchedulerConfig = SchedulerConfig()
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
+    backup: BackupConfig | None = None
+    """Backups (etcd, homes, hub databases) with restic to S3-compatible storage or SFTP; none when absent."""
+    quotas: QuotaConfig | None = None
+    """Per-user XFS project quotas on the managed NFS server's homes; none when absent."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -178,6 +185,7 @@ PLATFORM_CHECKS.extend(HUB_CHECKS)
 PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
+PLATFORM_CHECKS.extend(BACKUP_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
+from config.backup import BACKUP_SECRET_KEYS
+from config.backup_rules import backup_secrets
 from config.hubs import HUB_SECRET_KEY, hub_secrets
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
@@ -51,6 +53,7 @@ def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
+SECRET_RULES.append(backup_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -60,6 +63,7 @@ def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
 # Secret keys a stack may set without being required (e.g. optional credentials).
 OPTIONAL_SECRET_KEYS: set[str] = {"keepalived_auth_pass"}
 OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.credentials: stack-secrets
+OPTIONAL_SECRET_KEYS |= BACKUP_SECRET_KEYS  # required only with a backup section (backup_secrets)
 
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).

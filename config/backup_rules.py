@@ -1,0 +1,101 @@
+"""Rules that tie the `backup` and `quotas` sections to the rest of the platform, and their secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from config.backup import RESTIC_PASSWORD_SECRET, S3_ACCESS_KEY_SECRET, S3_SECRET_KEY_SECRET, SFTP_KEY_SECRET
+from config.errors import ConfigIssue
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+    from config.secrets import SecretRequirement
+
+
+def _backup_reach(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """Each job needs a host the platform logs in to."""
+    backup = cfg.backup
+    if backup is None:
+        return
+    if backup.etcd.enabled and not cfg.builds_cluster:
+        yield ConfigIssue(
+            "backup.etcd.enabled",
+            "cluster.mode existing: the platform has no SSH access to that cluster's control planes; "
+            "set false and back up its etcd where that cluster is run",
+        )
+    if backup.homes.enabled and cfg.nfs.mode != "managed":
+        yield ConfigIssue(
+            "backup.homes.enabled",
+            "nfs.mode external: the platform does not back up a NAS; use the NAS's own snapshots and set false",
+        )
+    if not backup.hub_databases.enabled:
+        return
+    if not cfg.builds_cluster:
+        yield ConfigIssue(
+            "backup.hub_databases.enabled",
+            "cluster.mode existing: no host to run the database backups on; set false (back up the hub databases "
+            "with that cluster's own tooling)",
+        )
+        return
+    for i, hub in enumerate(cfg.hubs):
+        db = hub.database
+        if db.type == "sqlite-pvc" and db.storage_class is not None:
+            yield ConfigIssue(
+                f"hubs.{i}.database.storage_class",
+                f"hub {hub.name!r} keeps SQLite on a StorageClass of its own, which backups cannot reach: "
+                "unset storage_class (platform volume), use type postgres, or set backup.hub_databases.enabled: false",
+            )
+
+
+def _quota_rules(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    quotas = cfg.quotas
+    if quotas is None:
+        return
+    if quotas.enabled and cfg.nfs.mode != "managed":
+        yield ConfigIssue(
+            "quotas.enabled",
+            "nfs.mode external: quotas are enforced on the managed NFS server only; set them on the NAS and set false",
+        )
+    known = {hub.name for hub in cfg.hubs}
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(quotas.hubs):
+        if entry.hub not in known:
+            names = ", ".join(sorted(known)) or "none"
+            yield ConfigIssue(f"quotas.hubs.{i}.hub", f"unknown hub {entry.hub!r} (hubs: {names})")
+        if entry.hub in seen:
+            yield ConfigIssue(f"quotas.hubs.{i}.hub", f"hub {entry.hub!r} is already configured in quotas.hubs.{seen[entry.hub]}")
+        seen.setdefault(entry.hub, i)
+        users: dict[str, int] = {}
+        for j, user in enumerate(entry.users):
+            if user.user in users:
+                yield ConfigIssue(
+                    f"quotas.hubs.{i}.users.{j}.user", f"user {user.user!r} is already listed in users.{users[user.user]}"
+                )
+            users.setdefault(user.user, j)
+
+
+BACKUP_CHECKS: list[Callable[[PlatformConfig], Iterator[ConfigIssue]]] = [_backup_reach, _quota_rules]
+
+
+def backup_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """The restic repository password and the target's credentials; the error prints the command."""
+    from config.secrets import SecretRequirement
+
+    backup = cfg.backup
+    if backup is None:
+        return
+    yield SecretRequirement(
+        RESTIC_PASSWORD_SECRET,
+        "the password that encrypts the backup repositories (keep a copy outside the cluster: without it no restore)",
+        f'pulumi config set --secret {RESTIC_PASSWORD_SECRET} "$(openssl rand -base64 32)"',
+    )
+    if backup.s3 is not None:
+        for key, what in ((S3_ACCESS_KEY_SECRET, "access key id"), (S3_SECRET_KEY_SECRET, "secret access key")):
+            yield SecretRequirement(key, f"the {what} of the backup bucket", f"pulumi config set --secret {key} '<{what}>'")
+    if backup.sftp is not None:
+        yield SecretRequirement(
+            SFTP_KEY_SECRET,
+            "the SSH private key that logs in to the backup SFTP server",
+            f"pulumi config set --secret {SFTP_KEY_SECRET} < ~/.ssh/backup_ed25519",
+        )
