@@ -88,6 +88,8 @@ class SftpBackupTarget(StrictModel):
 class Retention(StrictModel):
     """How many snapshots `restic forget --prune` keeps per period (0: none of that period)."""
 
+    last: Annotated[int, Field(ge=0, le=1000)] = 0
+    """The N most recent snapshots, whatever their age (on top of the periods below)."""
     hourly: Annotated[int, Field(ge=0, le=1000)] = 0
     """Last snapshot of each of the latest N hours."""
     daily: Annotated[int, Field(ge=0, le=1000)] = 14
@@ -99,14 +101,15 @@ class Retention(StrictModel):
 
     @model_validator(mode="after")
     def _keeps_something(self) -> Retention:
-        if not (self.hourly or self.daily or self.weekly or self.monthly):
+        if not (self.last or self.hourly or self.daily or self.weekly or self.monthly):
             raise ValueError("keep at least one period (all zero would forget every snapshot)")
         return self
 
     def forget_args(self) -> list[str]:
         """`restic forget` flags, in a fixed order."""
-        pairs = [("hourly", self.hourly), ("daily", self.daily), ("weekly", self.weekly), ("monthly", self.monthly)]
-        return [arg for name, n in pairs if n for arg in (f"--keep-{name}", str(n))]
+        periods = {"last": self.last, "hourly": self.hourly, "daily": self.daily, "weekly": self.weekly}
+        periods["monthly"] = self.monthly
+        return [arg for name, n in periods.items() if n for arg in (f"--keep-{name}", str(n))]
 
 
 class EtcdBackup(StrictModel):

@@ -42,8 +42,15 @@ def restic_settings(tmp: Path, repository: str, host: str = "test-host", extra_e
     )
 
 
-def run_script(script: RenderedScript, tmp: Path, *, check: bool = True, stdin: str | None = None,
-               timeout: int = 300, path_prefix: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_script(
+    script: RenderedScript,
+    tmp: Path,
+    *,
+    check: bool = True,
+    stdin: str | None = None,
+    timeout: int = 300,
+    path_prefix: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run a rendered script with bash; `path_prefix` puts shims first on PATH."""
     target = tmp / f"{script.name}.sh"
     target.write_text(script.text)

@@ -47,9 +47,7 @@ def _pgpass_line(target: backup_jobs.PostgresTarget, password: str) -> str:
     return f"{target.host}:{target.port}:{target.database}:{target.user}:{escaped}"
 
 
-def _stdin(
-    backup: BackupConfig, jobs: backup_jobs.NodeJobs, secrets: StackSecrets
-) -> pulumi.Output[str]:
+def _stdin(backup: BackupConfig, jobs: backup_jobs.NodeJobs, secrets: StackSecrets) -> pulumi.Output[str]:
     """The step's secrets as one secret Output (never a plain string in the program)."""
     names = steps.secret_names(backup, jobs)
     plain = [n for n in names if n != "PGPASS"]
@@ -102,9 +100,7 @@ class PlatformBackups(pulumi.ComponentResource):
         server = nfs_server_node(cfg)
         if quotas is not None and quotas.enabled and server is not None and cfg.builds_cluster:
             script = steps.quota_step_script(cfg, quotas)
-            self.steps.append(
-                run_step(access[server.name], steps.QUOTA_JOB, script, parent=self, depends_on=depends_on)
-            )
+            self.steps.append(run_step(access[server.name], steps.QUOTA_JOB, script, parent=self, depends_on=depends_on))
             hosts.setdefault(server.name, []).append(steps.QUOTA_JOB)
         self.jobs = hosts
         self.register_outputs({"jobs": hosts})

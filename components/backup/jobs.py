@@ -110,9 +110,16 @@ def hub_db_directory(hub: str) -> str:
     return f"{HUB_DB_BASE_DIR}/{hub}"
 
 
-def etcd_script(restic: ResticSettings, backup: BackupConfig, *, endpoint: str = "https://127.0.0.1:2379",
-                pki: str | None = ETCD_PKI, snapshot_dir: str = ETCD_SNAPSHOT_DIR, etcdctl: str = ETCDCTL,
-                etcdutl: str = ETCDUTL) -> RenderedScript:
+def etcd_script(
+    restic: ResticSettings,
+    backup: BackupConfig,
+    *,
+    endpoint: str = "https://127.0.0.1:2379",
+    pki: str | None = ETCD_PKI,
+    snapshot_dir: str = ETCD_SNAPSHOT_DIR,
+    etcdctl: str = ETCDCTL,
+    etcdutl: str = ETCDUTL,
+) -> RenderedScript:
     """The etcd snapshot job; tests point the endpoint, paths and tools at a local etcd (pki=None: plain http)."""
     tls = {
         "ETCD_CACERT": f"{pki}/ca.crt" if pki else "",
@@ -145,8 +152,9 @@ def databases_text(jobs: NodeJobs) -> str:
     return "\n".join(lines)
 
 
-def hub_db_script(restic: ResticSettings, backup: BackupConfig, databases: str, *, staging: str = HUB_DB_STAGING,
-                  pgpass: str = PGPASS_FILE) -> RenderedScript:
+def hub_db_script(
+    restic: ResticSettings, backup: BackupConfig, databases: str, *, staging: str = HUB_DB_STAGING, pgpass: str = PGPASS_FILE
+) -> RenderedScript:
     params = {
         **restic.params("hub-db", backup.hub_databases.retention.forget_args()),
         "DATABASES": databases,

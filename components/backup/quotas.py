@@ -26,8 +26,15 @@ def limits_text(cfg: PlatformConfig, quotas: QuotaConfig) -> str:
     return "\n".join(lines)
 
 
-def reconcile_script(homes_root: str, limits: str, *, metrics_dir: str, state_dir: str = QUOTA_STATE_DIR,
-                     xfs_quota: str = "xfs_quota", findmnt: str = "findmnt") -> RenderedScript:
+def reconcile_script(
+    homes_root: str,
+    limits: str,
+    *,
+    metrics_dir: str,
+    state_dir: str = QUOTA_STATE_DIR,
+    xfs_quota: str = "xfs_quota",
+    findmnt: str = "findmnt",
+) -> RenderedScript:
     """The reconcile job; tests point xfs_quota and findmnt at recording shims (no XFS can be mounted there)."""
     params: dict[str, str | int | bool] = {
         "HOMES_ROOT": homes_root,
