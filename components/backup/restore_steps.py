@@ -54,7 +54,7 @@ def static_pods_script(
 ) -> RenderedScript:
     if action not in ("stop", "start"):
         raise ValueError(f"action must be stop or start, not {action!r}")
-    params = {
+    params: dict[str, str | int | bool] = {
         "ACTION": action,
         "MANIFEST_DIR": manifest_dir,
         "STOPPED_DIR": stopped_dir,
