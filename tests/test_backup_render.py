@@ -1,0 +1,147 @@
+"""The backups in the rendered stacks: which host runs what, in which order, with which secrets; the
+rendered scripts pass shellcheck, the schedules pass `systemd-analyze calendar`, and the install step
+runs for real (restic, moto S3) under a temporary root."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from components.backup import jobs, steps
+from config.backup import BackupConfig
+from config.quotas import QuotaConfig
+from tests.backup_helpers import free_port, run_script
+from tests.graph import Graph
+from tests.helpers import require_tool, shellcheck, stack_platform
+
+Rendered = Callable[[str], tuple[dict[str, Any], Path]]
+BACKUP_HOSTS = ["cp-1", "cp-2", "cp-3", "worker-1", "nfs-1"]
+
+
+@pytest.fixture(scope="module")
+def prod(rendered: Rendered) -> tuple[dict[str, Any], Path]:
+    return rendered("prod")
+
+
+def _commands(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in plan["resources"] if r["type"] == "command:remote:Command"}
+
+
+def test_each_host_gets_its_jobs_after_the_platform_is_up(prod: tuple[dict[str, Any], Path]) -> None:
+    plan, _ = prod
+    commands = _commands(plan)
+    for host in BACKUP_HOSTS:
+        step = commands[f"{host}-backup"]
+        assert step["inputs"]["stdin"] == "[secret]"  # secrets only on stdin, and secret there
+        assert "placeholder-" not in step["inputs"]["create"]
+    graph = Graph(plan["resources"])
+    assert graph.waits_for("cp-2-backup", "cluster-wait-nodes-ready") or graph.waits_for("cp-2-backup", "cp-1-kubeadm-init")
+    assert graph.waits_for("nfs-1-backup", "nfs-1-nfs-server")
+    assert graph.waits_for("worker-1-backup", "worker-1-hub-db-dir-teaching")
+    assert graph.waits_for("nfs-1-home-quotas", "nfs-1-nfs-server")
+    assert plan["outputs"]["backups"] == {
+        "cp-1": ["backup-etcd"],
+        "cp-2": ["backup-etcd"],
+        "cp-3": ["backup-etcd"],
+        "worker-1": ["backup-hub-db"],
+        "nfs-1": ["backup-homes", "home-quotas"],
+    }
+    types = {r["type"] for r in plan["resources"]}
+    assert "jupyterhub-platform:storage:PlatformBackups" in types
+
+
+def test_units_and_scripts_are_rendered_as_host_files(prod: tuple[dict[str, Any], Path]) -> None:
+    _, out = prod
+    nodes = out / "files" / "nodes"
+    timer = (nodes / "cp-2/etc/systemd/system/jupyterhub-platform-backup-etcd.timer").read_text()
+    assert "OnCalendar=hourly" in timer and "Persistent=true" in timer
+    service = (nodes / "cp-2/etc/systemd/system/jupyterhub-platform-backup-etcd.service").read_text()
+    assert "ExecStart=/usr/local/lib/jupyterhub-platform/backup/backup-etcd.sh" in service
+    etcd_job = (nodes / "cp-2/usr/local/lib/jupyterhub-platform/backup/backup-etcd.sh").read_text()
+    assert "export REPOSITORY=s3:https://s3.example.org/platform-backups/jupyterhub-platform/prod/cp-2" in etcd_job
+    assert "export HOST_TAG=cp-2" in etcd_job
+    assert "/etc/kubernetes/pki/etcd/healthcheck-client.crt" in etcd_job
+    homes_job = (nodes / "nfs-1/usr/local/lib/jupyterhub-platform/backup/backup-homes.sh").read_text()
+    assert "export BACKUP_PATHS='/srv/nfs/jupyterhub/homes /srv/nfs/jupyterhub/shared'" in homes_job
+    hub_db_job = (nodes / "worker-1/usr/local/lib/jupyterhub-platform/backup/backup-hub-db.sh").read_text()
+    assert "teaching sqlite /var/lib/jupyterhub-platform/hub-db/teaching/jupyterhub.sqlite" in hub_db_job
+    assert (out / "files" / "reports" / "quotas.md").is_file()
+
+
+def test_rendered_backup_scripts_pass_shellcheck(prod: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    nodes = prod[1] / "files" / "nodes"
+    scripts = [
+        *nodes.glob("*/backup.sh"),
+        *nodes.glob("*/home-quotas.sh"),
+        *nodes.glob("*/usr/local/lib/jupyterhub-platform/*/*.sh"),
+    ]
+    assert len(scripts) >= 11
+    for script in scripts:
+        shellcheck(script.read_text(), tmp_path, f"{script.parent.name}-{script.name}")
+
+
+def test_schedules_are_valid_systemd_calendars() -> None:
+    tool = require_tool("systemd-analyze")
+    backup = BackupConfig.model_validate({"s3": {"bucket": "backups"}})
+    schedules = [backup.etcd.schedule, backup.homes.schedule, backup.hub_databases.schedule, QuotaConfig().schedule]
+    result = subprocess.run([tool, "calendar", *schedules], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_install_step_writes_secrets_root_only_and_creates_the_repository(tmp_path: Path) -> None:
+    require_tool("restic")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+        s3.create_bucket(Bucket="platform-backups")
+        cfg = stack_platform("prod")
+        backup = cfg.backup.model_copy(update={"s3": cfg.backup.s3.model_copy(update={"endpoint_url": endpoint})})
+        cfg = cfg.model_copy(update={"backup": backup})
+        node_jobs = jobs.plan(cfg)["nfs-1"]
+        root = tmp_path / "root"
+        script = steps.install_script(cfg, node_jobs, host_root=str(root))
+        secrets = {
+            "RESTIC_PASSWORD": "pw with spaces\nand a line",
+            "AWS_ACCESS_KEY_ID": "AKIA-TEST",
+            "AWS_SECRET_ACCESS_KEY": "s3cr3t'\"$x",
+        }
+        stdin = "".join(f"{k} {base64.b64encode(v.encode()).decode()}\n" for k, v in secrets.items())
+        for value in secrets.values():
+            assert value not in script.text
+        first = run_script(script, tmp_path, stdin=stdin, timeout=180)
+        conf = root / "etc/jupyterhub-platform/backup"
+        for name in ("restic-password", "restic.env"):
+            assert (conf / name).stat().st_mode & 0o777 == 0o600
+        assert (conf / "restic-password").read_text() == secrets["RESTIC_PASSWORD"] + "\n"
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]]
+        assert "jupyterhub-platform/prod/nfs-1/config" in keys
+        assert (root / "etc/systemd/system/jupyterhub-platform-backup-homes.timer").is_file()
+        assert (root / "usr/local/lib/jupyterhub-platform/backup/backup-homes.sh").stat().st_mode & 0o777 == 0o755
+        for value in secrets.values():
+            assert value not in first.stdout + first.stderr
+        stamp = (conf / "restic.env").stat().st_mtime_ns
+        run_script(script, tmp_path, stdin=stdin, timeout=180)  # again: nothing rewritten, repository kept
+        assert (conf / "restic.env").stat().st_mtime_ns == stamp
+        assert (
+            sum(k.endswith("/config") for k in [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]]) == 1
+        )
+        # The env file holds the credentials for restic (quoted), sourced by the jobs.
+        env = subprocess.run(
+            ["bash", "-c", f"set -a; source {conf / 'restic.env'}; printf '%s' \"$AWS_SECRET_ACCESS_KEY\""],
+            capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+        assert env.stdout == secrets["AWS_SECRET_ACCESS_KEY"]
+        missing = run_script(script, tmp_path, stdin="", check=False)
+        assert missing.returncode != 0 and "expected secret material on standard input" in missing.stderr
+    finally:
+        server.stop()
