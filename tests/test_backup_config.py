@@ -115,7 +115,6 @@ def _dev_without_nfs_role() -> dict[str, Any]:
 
 
 def test_existing_cluster_has_no_hosts_for_etcd_or_databases() -> None:
-    raw, _ = stack_raw("dev")
     lines = errors("dev", backup=S3, cluster={"mode": "existing"}, nfs={"mode": "external", "server": "nas.example.org"},
                    inventory=_dev_without_nfs_role())  # fmt: skip
     assert (
