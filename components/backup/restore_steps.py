@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.backup.jobs import ETCDCTL, ETCDUTL, LIB
-from components.backup.targets import RESTORE_DIR, ResticSettings
+from components.backup.jobs import ETCD_PKI, ETCDCTL, ETCDUTL, LIB, PostgresTarget
+from components.backup.targets import PGPASS_FILE, RESTORE_DIR, ResticSettings
 from components.common.shell import RenderedScript, render_script
 
 SCRIPTS = Path(__file__).parent / "scripts"
 MANIFEST_DIR = "/etc/kubernetes/manifests"
 STOPPED_DIR = "/etc/kubernetes/manifests-stopped-for-restore"
 ETCD_DATA_DIR = "/var/lib/etcd"
+ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 
 
 def etcd_member_script(
@@ -65,12 +66,49 @@ def static_pods_script(
     return render_script(f"{action}-control-plane", SCRIPTS / "restore-static-pods.sh", params)
 
 
-def etcd_health_check(etcdctl: str = ETCDCTL, pki: str = "/etc/kubernetes/pki/etcd") -> str:
-    """The command that succeeds once the local member answers (kubeadm's healthcheck client certificate)."""
+def etcd_client_args(pki: str = ETCD_PKI) -> str:
+    """etcdctl's endpoint and kubeadm's healthcheck client certificate on a control plane."""
     return (
-        f"ETCDCTL_API=3 {etcdctl} --endpoints https://127.0.0.1:2379 --cacert {pki}/ca.crt "
-        f"--cert {pki}/healthcheck-client.crt --key {pki}/healthcheck-client.key endpoint health"
+        f"--endpoints https://127.0.0.1:2379 --cacert {pki}/ca.crt "
+        f"--cert {pki}/healthcheck-client.crt --key {pki}/healthcheck-client.key"
     )
+
+
+def check_cluster_script(*, wait_seconds: int = 600) -> RenderedScript:
+    params: dict[str, str | int | bool] = {
+        "ETCDCTL": ETCDCTL,
+        "ETCD_ARGS": etcd_client_args(),
+        "KUBECONFIG_PATH": ADMIN_KUBECONFIG,
+        "WAIT_SECONDS": wait_seconds,
+    }
+    return render_script("check-cluster", SCRIPTS / "restore-check-cluster.sh", params)
+
+
+def scale_hub_script(namespace: str, replicas: int, *, wait_seconds: int = 600) -> RenderedScript:
+    params: dict[str, str | int | bool] = {
+        "NAMESPACE": namespace,
+        "REPLICAS": replicas,
+        "KUBECONFIG_PATH": ADMIN_KUBECONFIG,
+        "WAIT_SECONDS": wait_seconds,
+    }
+    return render_script(f"scale-hub-{namespace}-to-{replicas}", SCRIPTS / "restore-hub-scale.sh", params)
+
+
+def hub_pg_script(
+    restic: ResticSettings, *, target: PostgresTarget, snapshot: str, staging_dir: str, pgpass: str = PGPASS_FILE
+) -> RenderedScript:
+    params = {
+        **restic.params("restore-hub-db"),
+        "HUB": target.hub,
+        "SNAPSHOT": snapshot,
+        "PG_HOST": target.host,
+        "PG_PORT": target.port,
+        "PG_USER": target.user,
+        "PG_DB": target.database,
+        "STAGING_DIR": staging_dir,
+        "PGPASSFILE": pgpass,
+    }
+    return render_script(f"restore-hub-db-{target.hub}", [LIB, SCRIPTS / "restore-hub-pg.sh"], params)
 
 
 def home_script(
