@@ -119,3 +119,23 @@ def test_point_in_time_forms() -> None:
 def test_stack_without_backups_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert restore.main(["home", "--stack", "dev", "--hub", "dev", "--user", "a"], runner=Recorder()) == 2
     assert "error: this stack has no backup section" in capsys.readouterr().err
+
+
+def test_every_restore_script_passes_shellcheck(tmp_path: Path) -> None:
+    from components.backup import jobs, runbooks
+    from config.hub_database import HubDatabase
+    from tests.helpers import shellcheck, stack_platform
+
+    cfg = stack_platform("prod")
+    steps = [*runbooks.etcd_runbook(cfg, "4f3a2b1c"), *runbooks.home_runbook(cfg, "teaching", "alice", "latest")]
+    steps += runbooks.hub_db_runbook(cfg, "teaching", "latest")
+    postgres = HubDatabase(type="postgres", url="postgresql+psycopg2://jhub@db.example.org:5433/grading")
+    hubs = [h.model_copy(update={"database": postgres}) if h.name == "grading" else h for h in cfg.hubs]
+    pg_steps = runbooks.hub_db_runbook(cfg.model_copy(update={"hubs": hubs}), "grading", "latest")
+    assert "export PG_PORT=5433" in pg_steps[1].script.text and jobs.postgres_target("g", "postgresql://db/x").port == 5432
+    seen = set()
+    for step in [*steps, *pg_steps]:
+        if step.script.name not in seen:
+            seen.add(step.script.name)
+            shellcheck(step.script.text, tmp_path, f"{step.script.name}.sh")
+    assert len(seen) >= 12
