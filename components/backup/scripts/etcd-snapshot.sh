@@ -32,7 +32,8 @@ ETCDCTL_API=3 timeout 900 "$ETCDCTL" --endpoints "$ETCD_ENDPOINT" "${tls[@]}" --
 log "snapshot status: $(snapshot_status "${snapshot}.part")"
 mv -f "${snapshot}.part" "$snapshot"
 JOB_SIZE=$(stat -c '%s' "$snapshot")
+export JOB_SIZE
 ensure_repository
 restic_run backup --host "$HOST_TAG" --tag etcd "$snapshot" >&2
 prune_snapshots etcd
-JOB_DONE=1
+export JOB_DONE=1

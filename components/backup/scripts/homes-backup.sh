@@ -19,6 +19,6 @@ restic_run backup --host "$HOST_TAG" --tag homes --one-file-system --exclude-fil
   --json "${paths[@]}" >"$report"
 summary=$(grep '"message_type":"summary"' "$report" || true)
 [[ "$summary" =~ \"total_bytes_processed\":([0-9]+) ]] || die "restic reported no summary"
-JOB_SIZE=${BASH_REMATCH[1]}
+export JOB_SIZE=${BASH_REMATCH[1]}
 prune_snapshots homes
-JOB_DONE=1
+export JOB_DONE=1

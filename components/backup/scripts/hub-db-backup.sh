@@ -55,6 +55,6 @@ while read -r hub kind rest; do
   restic_run backup --host "$HOST_TAG" --tag hub-db --tag "hub=${hub}" "${STAGING_DIR}/${hub}" >&2
   total=$((total + $(du -sb "${STAGING_DIR}/${hub}" | cut -f1)))
 done <<<"$DATABASES"
-JOB_SIZE=$total
+export JOB_SIZE=$total
 prune_snapshots hub-db
-JOB_DONE=1
+export JOB_DONE=1

@@ -60,17 +60,17 @@ done
 
 # Limits: only those that changed since the last run, in one xfs_quota call.
 commands=()
-declare -A limits=()
+declare -A applied_limits=()
 while IFS=: read -r id name; do
   [[ -d "${HOMES_ROOT}/${name}" ]] || continue
   read -r soft hard <<<"$(limit_of "${name%%/*}" "${name#*/}")"
-  limits[$id]="$soft $hard"
+  applied_limits[$id]="$soft $hard"
   grep -qx "${id} ${soft} ${hard}" "$applied" || commands+=(-c "limit -p bsoft=${soft}g bhard=${hard}g ${id}")
 done <"$map"
 if ((${#commands[@]} > 0)); then
   xq "${commands[@]}" >/dev/null
-  for id in "${!limits[@]}"; do
-    printf '%s %s\n' "$id" "${limits[$id]}"
+  for id in "${!applied_limits[@]}"; do
+    printf '%s %s\n' "$id" "${applied_limits[$id]}"
   done | sort -n >"$applied"
   log "applied $((${#commands[@]} / 2)) limit(s)"
 fi
@@ -91,8 +91,8 @@ tmp=$(mktemp "${file}.XXXXXX")
   echo "# HELP jupyterhub_platform_home_quota_hard_bytes Hard limit of a user's home folder."
   echo "# TYPE jupyterhub_platform_home_quota_hard_bytes gauge"
   while IFS=: read -r id name; do
-    [[ -n "${limits[$id]:-}" ]] || continue
-    read -r soft hard <<<"${limits[$id]}"
+    [[ -n "${applied_limits[$id]:-}" ]] || continue
+    read -r soft hard <<<"${applied_limits[$id]}"
     label="namespace=\"${name%%/*}\",user=\"${name#*/}\""
     echo "jupyterhub_platform_home_used_bytes{${label}} $((${used[$id]:-0} * 1024))"
     echo "jupyterhub_platform_home_quota_soft_bytes{${label}} $((soft * 1073741824))"

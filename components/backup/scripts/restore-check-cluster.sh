@@ -5,16 +5,16 @@
 # WAIT_SECONDS.
 
 etcd_healthy() {
-  timeout 20 "$ETCDCTL" "${etcd_args[@]}" endpoint health --cluster >/dev/null 2>&1
+  timeout 20 "$ETCDCTL" "${client_args[@]}" endpoint health --cluster >/dev/null 2>&1
 }
 
 api_answers() {
   timeout 20 kubectl --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz >/dev/null
 }
 
-read -r -a etcd_args <<<"$ETCD_ARGS"
+read -r -a client_args <<<"$ETCD_ARGS"
 wait_for "$WAIT_SECONDS" "every etcd member to be healthy" etcd_healthy
-timeout 60 "$ETCDCTL" "${etcd_args[@]}" member list -w table
+timeout 60 "$ETCDCTL" "${client_args[@]}" member list -w table
 wait_for "$WAIT_SECONDS" "the API server" api_answers
 timeout 60 kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes -o wide
 log "etcd members healthy and the API server answers"

@@ -7,18 +7,18 @@
 # plus backup-lib.sh's.
 
 if [[ "$SNAPSHOT" == latest ]]; then
-  snapshot=$(restic_run snapshots --host "$HOST_TAG" --tag "hub=${HUB}" --compact |
+  chosen=$(restic_run snapshots --host "$HOST_TAG" --tag "hub=${HUB}" --compact |
     awk 'length($1) == 8 && $1 ~ /^[0-9a-f]+$/ { id = $1 } END { print id }')
 else
-  snapshot=$SNAPSHOT
+  chosen=$SNAPSHOT
 fi
-[[ -n "$snapshot" ]] || die "no hub-db snapshot of hub ${HUB}"
+[[ -n "$chosen" ]] || die "no hub-db snapshot of hub ${HUB}"
 mkdir -p "$STAGING_DIR"
 chmod 0700 "$STAGING_DIR"
 staging=$(mktemp -d "${STAGING_DIR}/hub-db.XXXXXX")
-restic_run restore "$snapshot" --target "$staging" >&2
+restic_run restore "$chosen" --target "$staging" >&2
 copy=$(find "$staging" -type f -name jupyterhub.sqlite | head -n1)
-[[ -n "$copy" ]] || die "snapshot ${snapshot} holds no jupyterhub.sqlite"
+[[ -n "$copy" ]] || die "snapshot ${chosen} holds no jupyterhub.sqlite"
 check=$(timeout 600 sqlite3 "$copy" 'PRAGMA integrity_check;')
 [[ "$check" == ok ]] || die "the restored copy fails its integrity check: ${check}"
 if [[ -f "$DB_FILE" ]]; then
@@ -29,4 +29,4 @@ fi
 install -m 0644 -o "$DB_UID" -g "$DB_GID" "$copy" "${DB_FILE}.restoring"
 mv -f "${DB_FILE}.restoring" "$DB_FILE"
 rm -rf "$staging"
-log "hub ${HUB}: database restored from ${snapshot}"
+log "hub ${HUB}: database restored from ${chosen}"

@@ -10,14 +10,14 @@
 containers_gone() {
   command -v crictl >/dev/null 2>&1 || return 0
   local pod
-  for pod in "${pods[@]}"; do
+  for pod in "${pod_names[@]}"; do
     [[ -z "$(timeout 20 crictl ps -q --name "^${pod}$" 2>/dev/null)" ]] || return 1
   done
 }
 
-read -r -a pods <<<"$PODS"
+read -r -a pod_names <<<"$PODS"
 mkdir -p "$STOPPED_DIR"
-for pod in "${pods[@]}"; do
+for pod in "${pod_names[@]}"; do
   if [[ "$ACTION" == stop && -f "${MANIFEST_DIR}/${pod}.yaml" ]]; then
     mv "${MANIFEST_DIR}/${pod}.yaml" "${STOPPED_DIR}/${pod}.yaml"
   elif [[ "$ACTION" == start && -f "${STOPPED_DIR}/${pod}.yaml" ]]; then
