@@ -115,8 +115,9 @@ class Retention(StrictModel):
 class EtcdBackup(StrictModel):
     """etcd snapshots on every control plane, each uploaded to its own repository under its own tag."""
 
-    enabled: bool = True
-    """Take etcd snapshots (kubeadm mode only; an existing cluster's etcd is not reachable)."""
+    enabled: bool | None = None
+    """Take etcd snapshots. Unset: on in kubeadm mode (an existing cluster's etcd is not reachable);
+    true where it cannot run is an error."""
     schedule: str = "hourly"
     """systemd OnCalendar of the snapshot timer."""
     retention: Retention = Retention(hourly=24, daily=14, weekly=8)
@@ -140,8 +141,9 @@ DEFAULT_HOME_EXCLUDES = [".cache", "__pycache__", ".ipynb_checkpoints", ".local/
 class HomesBackup(StrictModel):
     """Nightly restic backup of the managed NFS server's homes and shared folders."""
 
-    enabled: bool = True
-    """Back up the export (managed NFS only; a NAS keeps its own snapshots)."""
+    enabled: bool | None = None
+    """Back up the export. Unset: on with a managed NFS server (a NAS keeps its own snapshots: the platform
+    does not back it up); true with a NAS is an error."""
     schedule: str = "*-*-* 01:30:00"
     """systemd OnCalendar of the backup timer (local time of the NFS host)."""
     excludes: list[Annotated[str, Field(pattern=_EXCLUDE.pattern)]] = DEFAULT_HOME_EXCLUDES
@@ -160,8 +162,8 @@ class HomesBackup(StrictModel):
 class HubDbBackup(StrictModel):
     """Consistent copies of the hub databases: `sqlite3 .backup` on the database's node, `pg_dump` for PostgreSQL."""
 
-    enabled: bool = True
-    """Back up every hub's database."""
+    enabled: bool | None = None
+    """Back up every hub's database. Unset: on in kubeadm mode; true in existing mode is an error."""
     schedule: str = "*-*-* 00/6:15:00"
     """systemd OnCalendar of the backup timer (default every 6 hours)."""
     retention: Retention = Retention(daily=14, weekly=8)

@@ -13,8 +13,28 @@ if TYPE_CHECKING:
     from config.secrets import SecretRequirement
 
 
+def etcd_backed_up(cfg: PlatformConfig) -> bool:
+    """etcd snapshots run: a backup section, kubeadm mode, not switched off."""
+    return cfg.backup is not None and cfg.builds_cluster and cfg.backup.etcd.enabled is not False
+
+
+def homes_backed_up(cfg: PlatformConfig) -> bool:
+    """Homes are backed up: a backup section, a managed NFS server, not switched off."""
+    return cfg.backup is not None and cfg.nfs.mode == "managed" and cfg.backup.homes.enabled is not False
+
+
+def hub_databases_backed_up(cfg: PlatformConfig) -> bool:
+    """Hub databases are backed up: a backup section, kubeadm mode (SSH to the nodes), not switched off."""
+    return cfg.backup is not None and cfg.builds_cluster and cfg.backup.hub_databases.enabled is not False
+
+
+def quotas_enforced(cfg: PlatformConfig) -> bool:
+    """Quotas are enforced: a quotas section, a managed NFS server in kubeadm mode, not switched off."""
+    return cfg.quotas is not None and cfg.builds_cluster and cfg.nfs.mode == "managed" and cfg.quotas.enabled is not False
+
+
 def _backup_reach(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """Each job needs a host the platform logs in to."""
+    """Each job needs a host the platform logs in to; asking for one that has none is an error."""
     backup = cfg.backup
     if backup is None:
         return
@@ -29,14 +49,18 @@ def _backup_reach(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             "backup.homes.enabled",
             "nfs.mode external: the platform does not back up a NAS; use the NAS's own snapshots and set false",
         )
-    if not backup.hub_databases.enabled:
-        return
-    if not cfg.builds_cluster:
+    if backup.hub_databases.enabled and not cfg.builds_cluster:
         yield ConfigIssue(
             "backup.hub_databases.enabled",
             "cluster.mode existing: no host to run the database backups on; set false (back up the hub databases "
             "with that cluster's own tooling)",
         )
+    if not (etcd_backed_up(cfg) or homes_backed_up(cfg) or hub_databases_backed_up(cfg)):
+        yield ConfigIssue(
+            "backup",
+            "no backup job can run in this stack (existing cluster, NAS, or every job off): remove the section",
+        )
+    if not hub_databases_backed_up(cfg):
         return
     for i, hub in enumerate(cfg.hubs):
         db = hub.database

@@ -58,8 +58,9 @@ class HubQuota(StrictModel):
 class QuotaConfig(StrictModel):
     """XFS project quotas on the managed NFS server's homes."""
 
-    enabled: bool = True
-    """Enforce quotas (needs an XFS export mounted with `prjquota`; the install step checks it)."""
+    enabled: bool | None = None
+    """Enforce quotas (needs an XFS export mounted with `prjquota`; the install step checks it). Unset: on
+    with a managed NFS server, off with a NAS (set quotas there); true with a NAS is an error."""
     default: QuotaLimit = QuotaLimit(soft_gib=9, hard_gib=10)
     """Limit of every home without a hub default or user override."""
     hubs: list[HubQuota] = []

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from config.backup_rules import etcd_backed_up, homes_backed_up, quotas_enforced
 from config.errors import ConfigError
 from config.loader import load_platform
 from config.secrets import required_secrets
@@ -96,7 +97,11 @@ def test_section_rules(section: dict[str, Any], expected: str) -> None:
 
 def test_external_nas_and_existing_cluster_are_refused_with_the_way_out() -> None:
     nas = {"mode": "external", "server": "nas.example.org"}
-    lines = errors("dev", backup=S3, nfs=nas, quotas={}, inventory=_dev_without_nfs_role())
+    inventory = _dev_without_nfs_role()
+    # Unset `enabled`: a NAS is simply not backed up (etcd and hub databases still are), quotas not enforced.
+    cfg = load_platform(*_raw("dev", backup=S3, nfs=nas, quotas={}, inventory=inventory), missing_secrets_ok=True)
+    assert etcd_backed_up(cfg) and not homes_backed_up(cfg) and not quotas_enforced(cfg)
+    lines = errors("dev", backup={**S3, "homes": {"enabled": True}}, nfs=nas, quotas={"enabled": True}, inventory=inventory)
     assert (
         "error: backup.homes.enabled: nfs.mode external: the platform does not back up a NAS; use the NAS's own "
         "snapshots and set false" in lines
@@ -115,8 +120,15 @@ def _dev_without_nfs_role() -> dict[str, Any]:
 
 
 def test_existing_cluster_has_no_hosts_for_etcd_or_databases() -> None:
-    lines = errors("dev", backup=S3, cluster={"mode": "existing"}, nfs={"mode": "external", "server": "nas.example.org"},
-                   inventory=_dev_without_nfs_role())  # fmt: skip
+    nas = {"mode": "external", "server": "nas.example.org"}
+    lines = errors("dev", backup=S3, cluster={"mode": "existing"}, nfs=nas, inventory=_dev_without_nfs_role())
+    backup_lines = [line for line in lines if "backup" in line]
+    assert backup_lines == [
+        "error: backup: no backup job can run in this stack (existing cluster, NAS, or every job off): remove the section"
+    ]
+    on = {"enabled": True}
+    lines = errors("dev", backup={**S3, "etcd": on, "hub_databases": on}, cluster={"mode": "existing"},
+                   nfs={"mode": "external", "server": "nas.example.org"}, inventory=_dev_without_nfs_role())  # fmt: skip
     assert (
         "error: backup.etcd.enabled: cluster.mode existing: the platform has no SSH access to that cluster's "
         "control planes; set false and back up its etcd where that cluster is run" in lines

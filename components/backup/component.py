@@ -27,6 +27,7 @@ from config.backup import (
     SFTP_KEY_SECRET,
     BackupConfig,
 )
+from config.backup_rules import quotas_enforced
 from config.hubs import hub_secret_key
 from config.nfs import nfs_server_node
 from config.platform import PlatformConfig
@@ -98,7 +99,7 @@ class PlatformBackups(pulumi.ComponentResource):
                 hosts[node] = sorted(backup_jobs.job_scripts(cfg, jobs))
         quotas = cfg.quotas
         server = nfs_server_node(cfg)
-        if quotas is not None and quotas.enabled and server is not None and cfg.builds_cluster:
+        if quotas is not None and quotas_enforced(cfg) and server is not None:
             script = steps.quota_step_script(cfg, quotas)
             self.steps.append(run_step(access[server.name], steps.QUOTA_JOB, script, parent=self, depends_on=depends_on))
             hosts.setdefault(server.name, []).append(steps.QUOTA_JOB)

@@ -19,6 +19,7 @@ from components.backup.targets import LIB_DIR, PGPASS_FILE, STATE_DIR, ResticSet
 from components.common.shell import HostFile, RenderedScript, render_script
 from components.jupyterhub.hub_db import BASE_DIR as HUB_DB_BASE_DIR
 from config.backup import BackupConfig
+from config.backup_rules import etcd_backed_up, homes_backed_up, hub_databases_backed_up
 from config.hub_database import hub_db_node
 from config.inventory import Role
 from config.nfs import HOMES_DIR, SHARED_DIR
@@ -85,16 +86,16 @@ def plan(cfg: PlatformConfig) -> dict[str, NodeJobs]:
         return entry
 
     control_planes = cfg.inventory.control_planes
-    if backup.etcd.enabled:
+    if etcd_backed_up(cfg):
         for cp in control_planes:
             on(cp.name).etcd = True
     nfs_nodes = cfg.inventory.with_role(Role.NFS)
-    if backup.homes.enabled and cfg.nfs.mode == "managed" and nfs_nodes:
+    if homes_backed_up(cfg) and nfs_nodes:
         paths = [f"{cfg.nfs.export_path}/{HOMES_DIR}"]
         if backup.homes.include_shared:
             paths.append(f"{cfg.nfs.export_path}/{SHARED_DIR}")
         on(nfs_nodes[0].name).homes_paths = paths
-    if backup.hub_databases.enabled:
+    if hub_databases_backed_up(cfg):
         for hub in cfg.hubs:
             node = hub_db_node(cfg, hub)
             if node is not None:

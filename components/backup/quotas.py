@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.common.shell import RenderedScript, render_script
+from config.backup_rules import quotas_enforced
 from config.platform import PlatformConfig
 from config.quotas import FIRST_PROJECT_ID, QuotaConfig
 
@@ -58,8 +59,11 @@ def quota_report(cfg: PlatformConfig) -> str:
     quotas = cfg.quotas
     size = _gib(cfg.nfs.homes_capacity)
     lines = ["# Home quotas against the export", ""]
-    if quotas is None or not quotas.enabled:
-        lines.append("No quotas (`quotas` section absent or disabled): one user can fill the export for everyone.")
+    if quotas is None or not quotas_enforced(cfg):
+        lines.append(
+            "No quotas enforced (`quotas` section absent or off, or the homes are on a NAS): one user can fill the "
+            "export for everyone."
+        )
         return "\n".join(lines) + "\n"
     lines += [
         f"Export size (`nfs.homes_capacity`): {size} GiB. Committed = hard limit x expected users (overrides add",
