@@ -145,3 +145,26 @@ def test_install_step_writes_secrets_root_only_and_creates_the_repository(tmp_pa
         assert missing.returncode != 0 and "expected secret material on standard input" in missing.stderr
     finally:
         server.stop()
+
+
+def test_postgres_hubs_are_dumped_from_the_first_control_plane() -> None:
+    from components.backup.component import _pgpass_line
+    from config.hub_database import HubDatabase
+
+    cfg = stack_platform("prod")
+    postgres = HubDatabase(type="postgres", url="postgresql+psycopg2://jhub@db.example.org:5433/grading")
+    cfg = cfg.model_copy(
+        update={"hubs": [h.model_copy(update={"database": postgres}) if h.name == "grading" else h for h in cfg.hubs]}
+    )
+    plan = jobs.plan(cfg)
+    assert plan["cp-1"].postgres == [jobs.PostgresTarget("grading", "db.example.org", 5433, "jhub", "grading")]
+    assert plan["cp-1"].etcd and not plan["cp-2"].postgres
+    assert jobs.databases_text(plan["cp-1"]) == "grading postgres db.example.org 5433 jhub grading"
+    assert steps.secret_names(cfg.backup, plan["cp-1"]) == [
+        "RESTIC_PASSWORD",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "PGPASS",
+    ]
+    assert "export PACKAGES='restic curl postgresql-client'" in steps.install_script(cfg, plan["cp-1"]).text
+    assert _pgpass_line(plan["cp-1"].postgres[0], r"p:a\ss") == r"db.example.org:5433:grading:jhub:p\:a\\ss"
