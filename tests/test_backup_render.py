@@ -168,3 +168,14 @@ def test_postgres_hubs_are_dumped_from_the_first_control_plane() -> None:
     ]
     assert "export PACKAGES='restic curl postgresql-client'" in steps.install_script(cfg, plan["cp-1"]).text
     assert _pgpass_line(plan["cp-1"].postgres[0], r"p:a\ss") == r"db.example.org:5433:grading:jhub:p\:a\\ss"
+
+
+def test_contract_lists_the_backup_jobs_without_secrets() -> None:
+    from components.contract.document import build_contract
+
+    document = build_contract(stack_platform("prod"), project="p", stack="prod")
+    backups = document["backups"]
+    assert backups["target"] == "s3" and backups["metrics_dir"] == "/var/lib/prometheus/node-exporter"
+    assert {"job": "backup-etcd", "node": "cp-3", "schedule": "hourly"} in backups["jobs"]
+    assert {"job": "home-quotas", "node": "nfs-1", "schedule": "*:0/5"} in backups["jobs"]
+    assert build_contract(stack_platform("dev"), project="p", stack="dev")["backups"] is None

@@ -19,7 +19,7 @@ from components.backup.targets import LIB_DIR, PGPASS_FILE, STATE_DIR, ResticSet
 from components.common.shell import HostFile, RenderedScript, render_script
 from components.jupyterhub.hub_db import BASE_DIR as HUB_DB_BASE_DIR
 from config.backup import BackupConfig
-from config.backup_rules import etcd_backed_up, homes_backed_up, hub_databases_backed_up
+from config.backup_rules import etcd_backed_up, homes_backed_up, hub_databases_backed_up, quotas_enforced
 from config.hub_database import hub_db_node
 from config.inventory import Role
 from config.nfs import HOMES_DIR, SHARED_DIR
@@ -194,3 +194,21 @@ def host_files(jobs: dict[str, tuple[RenderedScript, str, str]], timeout_hours: 
         )
         files[f"{key}_TIMER"] = HostFile(f"{units.UNIT_DIR}/{unit}.timer", units.timer_unit(job, description, schedule))
     return files
+
+
+def schedules(cfg: PlatformConfig) -> list[dict[str, str]]:
+    """Every backup and quota job with its host and schedule (for the stack contract and monitoring)."""
+    rows: list[dict[str, str]] = []
+    backup = cfg.backup
+    for node, entry in plan(cfg).items():
+        assert backup is not None
+        if entry.etcd:
+            rows.append({"job": "backup-etcd", "node": node, "schedule": backup.etcd.schedule})
+        if entry.homes_paths:
+            rows.append({"job": "backup-homes", "node": node, "schedule": backup.homes.schedule})
+        if entry.hub_db:
+            rows.append({"job": "backup-hub-db", "node": node, "schedule": backup.hub_databases.schedule})
+    server = next((n for n in cfg.inventory.with_role(Role.NFS)), None)
+    if cfg.quotas is not None and quotas_enforced(cfg) and server is not None:
+        rows.append({"job": "home-quotas", "node": server.name, "schedule": cfg.quotas.schedule})
+    return rows
