@@ -30,14 +30,14 @@ def repository(backup: BackupConfig, node: str) -> str:
     return f"sftp:{sftp.user}@{sftp.host}:{sftp.path}/{node}"
 
 
-def sftp_command(backup: BackupConfig) -> str:
+def sftp_command(backup: BackupConfig, key_file: str = SFTP_KEY_FILE, known_hosts_file: str = KNOWN_HOSTS_FILE) -> str:
     """restic's `sftp.command`: ssh with the root-only key and the pinned host key, nothing learnt."""
     if backup.sftp is None:
         return ""
     s = backup.sftp
     return (
-        f"ssh -i {SFTP_KEY_FILE} -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes "
-        f"-o UserKnownHostsFile={KNOWN_HOSTS_FILE} -o ConnectTimeout=30 -o ServerAliveInterval=60 "
+        f"ssh -i {key_file} -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes "
+        f"-o UserKnownHostsFile={known_hosts_file} -o ConnectTimeout=30 -o ServerAliveInterval=60 "
         f"-p {s.port} {s.user}@{s.host} -s sftp"
     )
 
