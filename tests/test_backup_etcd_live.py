@@ -2,9 +2,10 @@
 run the project's snapshot job (restic to a local repository), wipe the data, run the project's restore
 steps (static pods stop/start, member restore), read the keys back.
 
-Differences from a kubeadm host, on purpose: plain http instead of kubeadm's client certificates (the
-TLS flags are rendered only with a PKI directory), and etcdctl 3.4 checks and restores the snapshot
-since Debian 12 has no etcdutl (the script prefers etcdutl where it exists, as on 3.6 hosts).
+The round trip uses plain http; a second test runs the snapshot job over TLS with client certificate
+authentication and kubeadm's file layout (`ca.crt`, `healthcheck-client.crt/key`). Debian 12 has etcd
+3.4 and no etcdutl, so etcdctl checks and restores the snapshot here (the scripts prefer etcdutl where
+it exists, as on etcd 3.6 hosts).
 """
 
 from __future__ import annotations
@@ -151,3 +152,94 @@ def test_failed_snapshot_is_reported_to_monitoring(tmp_path: Path) -> None:
     assert job["jupyterhub_platform_backup_success"] == 0
     assert job["jupyterhub_platform_backup_last_success_timestamp_seconds"] == 0
     assert not (tmp_path / "snap" / "etcd-snapshot.db").exists()
+
+
+def _kubeadm_like_pki(pki: Path) -> None:
+    """`ca.crt`, `server.crt/key` (127.0.0.1) and `healthcheck-client.crt/key`, as kubeadm lays out /etc/kubernetes/pki/etcd."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    pki.mkdir(parents=True)
+
+    def write(name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
+        (pki / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        (pki / f"{name}.key").write_bytes(pem)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ca")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    write("ca", ca, ca_key)
+    for name, usage in (("server", ExtendedKeyUsageOID.SERVER_AUTH), ("healthcheck-client", ExtendedKeyUsageOID.CLIENT_AUTH)):
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"kube-etcd-{name}")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        )  # fmt: skip
+        write(name, builder.sign(ca_key, hashes.SHA256()), key)
+
+
+def test_snapshot_through_kubeadms_client_certificate(tmp_path: Path) -> None:
+    require_tool("restic")
+    require_tool("etcdctl")
+    pki = tmp_path / "pki" / "etcd"
+    _kubeadm_like_pki(pki)
+    client = f"https://127.0.0.1:{free_port()}"
+    peer = f"http://127.0.0.1:{free_port()}"
+    args = [
+        require_tool("etcd"), "--name", "cp-1", "--data-dir", str(tmp_path / "data"),
+        "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", f"cp-1={peer}",
+        "--cert-file", str(pki / "server.crt"), "--key-file", str(pki / "server.key"),
+        "--trusted-ca-file", str(pki / "ca.crt"), "--client-cert-auth",
+    ]  # fmt: skip
+    tls = [
+        "--cacert",
+        str(pki / "ca.crt"),
+        "--cert",
+        str(pki / "healthcheck-client.crt"),
+        "--key",
+        str(pki / "healthcheck-client.key"),
+    ]
+    env = dict(os.environ, ETCDCTL_API="3")
+    with (tmp_path / "etcd.log").open("ab") as log:
+        server = subprocess.Popen(args, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        ctl = ["etcdctl", "--endpoints", client, "--dial-timeout=2s", *tls]
+        while subprocess.run([*ctl, "put", "/registry/k", "v"], env=env, capture_output=True, timeout=30).returncode != 0:
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "etcd.log").read_text()[-2000:]
+            time.sleep(0.3)
+        restic = restic_settings(tmp_path, str(tmp_path / "repo"), host="cp-1")
+        snapshot = jobs.etcd_script(
+            restic, backup_config(), endpoint=client, pki=str(pki), snapshot_dir=str(tmp_path / "snap"),
+            etcdctl="etcdctl", etcdutl="etcdutl-not-installed",
+        )  # fmt: skip
+        assert f"export ETCD_CERT={pki}/healthcheck-client.crt" in snapshot.text
+        run_script(snapshot, tmp_path)
+        assert metrics(restic, "etcd")["jupyterhub_platform_backup_success"] == 1
+        # Without the client certificate the server refuses: the job fails and says so to monitoring.
+        no_cert = jobs.etcd_script(
+            restic, backup_config(), endpoint=client, pki=str(tmp_path / "missing"), snapshot_dir=str(tmp_path / "snap"),
+            etcdctl="etcdctl", etcdutl="etcdutl-not-installed",
+        )  # fmt: skip
+        failed = run_script(type(no_cert)(no_cert.name, no_cert.text.replace("600s", "3s")), tmp_path, check=False)
+        assert failed.returncode != 0
+        assert metrics(restic, "etcd")["jupyterhub_platform_backup_success"] == 0
+        assert len(restic_json(restic, "snapshots")) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
