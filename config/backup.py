@@ -128,6 +128,16 @@ class EtcdBackup(StrictModel):
     client_sha256: dict[Literal["amd64", "arm64"], Annotated[str, Field(pattern=r"^[a-f0-9]{64}$")]] = ETCD_CLIENT_SHA256
     """sha256 of `etcd-v<client_version>-linux-<arch>.tar.gz` per architecture (from the release's SHA256SUMS);
     the install refuses an archive that does not match. Set it whenever you change client_version."""
+    client_download_base: str = "https://github.com/etcd-io/etcd/releases/download"
+    """Where the archive is fetched from (`<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`): a mirror
+    inside the site network for control planes without internet access."""
+
+    @field_validator("client_download_base")
+    @classmethod
+    def _download_base(cls, url: str) -> str:
+        checked = _check_endpoint(url)
+        assert checked is not None
+        return checked
 
     @field_validator("schedule")
     @classmethod

@@ -5,8 +5,11 @@ runs for real (restic, moto S3) under a temporary root."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import subprocess
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from moto.server import ThreadedMotoServer
 
 from components.backup import jobs, steps
 from config.backup import BackupConfig
+from config.platform import PlatformConfig
 from config.quotas import QuotaConfig
 from tests.backup_helpers import free_port, run_script
 from tests.graph import Graph
@@ -95,8 +99,8 @@ def test_schedules_are_valid_systemd_calendars() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_install_step_writes_secrets_root_only_and_creates_the_repository(tmp_path: Path) -> None:
-    require_tool("restic")
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -104,47 +108,115 @@ def test_install_step_writes_secrets_root_only_and_creates_the_repository(tmp_pa
         endpoint = f"http://127.0.0.1:{port}"
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
         s3.create_bucket(Bucket="platform-backups")
-        cfg = stack_platform("prod")
-        backup = cfg.backup.model_copy(update={"s3": cfg.backup.s3.model_copy(update={"endpoint_url": endpoint})})
-        cfg = cfg.model_copy(update={"backup": backup})
-        node_jobs = jobs.plan(cfg)["nfs-1"]
-        root = tmp_path / "root"
-        script = steps.install_script(cfg, node_jobs, host_root=str(root))
-        secrets = {
-            "RESTIC_PASSWORD": "pw with spaces\nand a line",
-            "AWS_ACCESS_KEY_ID": "AKIA-TEST",
-            "AWS_SECRET_ACCESS_KEY": "s3cr3t'\"$x",
-        }
-        stdin = "".join(f"{k} {base64.b64encode(v.encode()).decode()}\n" for k, v in secrets.items())
-        for value in secrets.values():
-            assert value not in script.text
-        first = run_script(script, tmp_path, stdin=stdin, timeout=180)
-        conf = root / "etc/jupyterhub-platform/backup"
-        for name in ("restic-password", "restic.env"):
-            assert (conf / name).stat().st_mode & 0o777 == 0o600
-        assert (conf / "restic-password").read_text() == secrets["RESTIC_PASSWORD"] + "\n"
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]]
-        assert "jupyterhub-platform/prod/nfs-1/config" in keys
-        assert (root / "etc/systemd/system/jupyterhub-platform-backup-homes.timer").is_file()
-        assert (root / "usr/local/lib/jupyterhub-platform/backup/backup-homes.sh").stat().st_mode & 0o777 == 0o755
-        for value in secrets.values():
-            assert value not in first.stdout + first.stderr
-        stamp = (conf / "restic.env").stat().st_mtime_ns
-        run_script(script, tmp_path, stdin=stdin, timeout=180)  # again: nothing rewritten, repository kept
-        assert (conf / "restic.env").stat().st_mtime_ns == stamp
-        assert (
-            sum(k.endswith("/config") for k in [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]]) == 1
-        )
-        # The env file holds the credentials for restic (quoted), sourced by the jobs.
-        env = subprocess.run(
-            ["bash", "-c", f"set -a; source {conf / 'restic.env'}; printf '%s' \"$AWS_SECRET_ACCESS_KEY\""],
-            capture_output=True, text=True, timeout=10, check=True,
-        )  # fmt: skip
-        assert env.stdout == secrets["AWS_SECRET_ACCESS_KEY"]
-        missing = run_script(script, tmp_path, stdin="", check=False)
-        assert missing.returncode != 0 and "expected secret material on standard input" in missing.stderr
+        yield endpoint
     finally:
         server.stop()
+
+
+def _prod_against(endpoint: str, **etcd: Any) -> PlatformConfig:
+    cfg = stack_platform("prod")
+    s3 = cfg.backup.s3.model_copy(update={"endpoint_url": endpoint})
+    backup = cfg.backup.model_copy(update={"s3": s3, "etcd": cfg.backup.etcd.model_copy(update=etcd)})
+    return cfg.model_copy(update={"backup": backup})
+
+
+def _stdin(secrets: dict[str, str]) -> str:
+    return "".join(f"{k} {base64.b64encode(v.encode()).decode()}\n" for k, v in secrets.items())
+
+
+def test_install_step_writes_secrets_root_only_and_creates_the_repository(s3_endpoint: str, tmp_path: Path) -> None:
+    require_tool("restic")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    cfg = _prod_against(s3_endpoint)
+    node_jobs = jobs.plan(cfg)["nfs-1"]
+    root = tmp_path / "root"
+    script = steps.install_script(cfg, node_jobs, host_root=str(root))
+    secrets = {
+        "RESTIC_PASSWORD": "pw with spaces\nand a line",
+        "AWS_ACCESS_KEY_ID": "AKIA-TEST",
+        "AWS_SECRET_ACCESS_KEY": "s3cr3t'\"$x",
+    }
+    stdin = _stdin(secrets)
+    for value in secrets.values():
+        assert value not in script.text
+    first = run_script(script, tmp_path, stdin=stdin, timeout=180)
+    conf = root / "etc/jupyterhub-platform/backup"
+    for name in ("restic-password", "restic.env"):
+        assert (conf / name).stat().st_mode & 0o777 == 0o600
+    assert (conf / "restic-password").read_text() == secrets["RESTIC_PASSWORD"] + "\n"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]]
+    assert "jupyterhub-platform/prod/nfs-1/config" in keys
+    assert (root / "etc/systemd/system/jupyterhub-platform-backup-homes.timer").is_file()
+    assert (root / "usr/local/lib/jupyterhub-platform/backup/backup-homes.sh").stat().st_mode & 0o777 == 0o755
+    for value in secrets.values():
+        assert value not in first.stdout + first.stderr
+    stamp = (conf / "restic.env").stat().st_mtime_ns
+    run_script(script, tmp_path, stdin=stdin, timeout=180)  # again: nothing rewritten, repository kept
+    assert (conf / "restic.env").stat().st_mtime_ns == stamp
+    configs = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"] if o["Key"].endswith("/config")]
+    assert configs == ["jupyterhub-platform/prod/nfs-1/config"]
+    # The env file holds the credentials for restic (quoted), sourced by the jobs.
+    env = subprocess.run(
+        ["bash", "-c", f"set -a; source {conf / 'restic.env'}; printf '%s' \"$AWS_SECRET_ACCESS_KEY\""],
+        capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    assert env.stdout == secrets["AWS_SECRET_ACCESS_KEY"]
+    missing = run_script(script, tmp_path, stdin="", check=False)
+    assert missing.returncode != 0 and "expected secret material on standard input" in missing.stderr
+
+
+# Stand-ins for etcdctl/etcdutl inside a release-shaped archive: the real 3.6 archive cannot be
+# fetched in CI, and what is tested here is the download, the sha256 pin and the version guard.
+FAKE_TOOL = '#!/usr/bin/env bash\necho "$(basename "$0") version: 3.6.5"\n'
+
+
+def _release_archive(directory: Path) -> str:
+    release = directory / "v3.6.5"
+    staging = directory / "staging" / "etcd-v3.6.5-linux-amd64"
+    staging.mkdir(parents=True)
+    release.mkdir()
+    for tool in ("etcdctl", "etcdutl", "etcd"):
+        (staging / tool).write_text(FAKE_TOOL)
+        (staging / tool).chmod(0o755)
+    archive = release / "etcd-v3.6.5-linux-amd64.tar.gz"
+    subprocess.run(["tar", "-czf", str(archive), "-C", str(staging.parent), staging.name], check=True, timeout=30)
+    return hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
+def test_install_step_fetches_the_pinned_etcd_client_once(s3_endpoint: str, tmp_path: Path) -> None:
+    require_tool("restic")
+    if subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=False).stdout.strip() != "amd64":
+        pytest.skip("the stand-in archive is built for amd64")
+    mirror = tmp_path / "mirror"
+    digest = _release_archive(mirror)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(mirror)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while subprocess.run(["curl", "-fs", "-o", "/dev/null", f"{base}/"], timeout=10, check=False).returncode != 0:
+            assert time.monotonic() < deadline, "the mirror did not start in 10 s"
+            time.sleep(0.2)
+        root = tmp_path / "root"
+        secrets = _stdin({"RESTIC_PASSWORD": "pw", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"})
+        wrong = _prod_against(s3_endpoint, client_download_base=base, client_sha256={"amd64": "0" * 64})
+        refused = run_script(steps.install_script(wrong, jobs.plan(wrong)["cp-1"], host_root=str(root)), tmp_path, stdin=secrets,
+                             check=False, timeout=180)  # fmt: skip
+        assert refused.returncode != 0 and "does not match backup.etcd.client_sha256.amd64: refusing it" in refused.stderr
+        assert not (root / "usr/local/bin/etcdutl").exists()
+        cfg = _prod_against(s3_endpoint, client_download_base=base, client_sha256={"amd64": digest})
+        script = steps.install_script(cfg, jobs.plan(cfg)["cp-1"], host_root=str(root))
+        first = run_script(script, tmp_path, stdin=secrets, timeout=180)
+        assert "installing etcdctl/etcdutl 3.6.5" in first.stderr
+        assert (root / "usr/local/bin/etcdutl").read_text() == FAKE_TOOL and not (root / "usr/local/bin/etcd").exists()
+        again = run_script(script, tmp_path, stdin=secrets, timeout=180)
+        assert "installing etcdctl" not in again.stderr  # the right version is there: no download
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_postgres_hubs_are_dumped_from_the_first_control_plane() -> None:

@@ -55,6 +55,7 @@ def install_script(cfg: PlatformConfig, jobs: backup_jobs.NodeJobs, *, host_root
         "ETCD_CLIENT_VERSION": backup.etcd.client_version if jobs.etcd else "",
         "ETCD_SHA256_AMD64": backup.etcd.client_sha256.get("amd64", ""),
         "ETCD_SHA256_ARM64": backup.etcd.client_sha256.get("arm64", ""),
+        "ETCD_DOWNLOAD_BASE": backup.etcd.client_download_base,
         "AWS_REGION_NAME": backup.s3.region if backup.s3 is not None else "",
         "CONF_DIR": CONF_DIR,
         "TIMERS": " ".join(f"{units.unit_name(job)}.timer" for job in scripts),

@@ -4,7 +4,7 @@
 # the secrets from stdin into root-only files, the job scripts and their systemd units, the restic
 # repository (created once), and the timers. Safe to run again: files are rewritten only when they
 # differ, the etcd client only when its version differs, the repository is created only when missing.
-# Parameters: PACKAGES, ETCD_CLIENT_VERSION (empty: none), ETCD_SHA256_AMD64, ETCD_SHA256_ARM64,
+# Parameters: PACKAGES, ETCD_CLIENT_VERSION (empty: none), ETCD_SHA256_AMD64, ETCD_SHA256_ARM64, ETCD_DOWNLOAD_BASE,
 # CONF_DIR, HOST_FILES (names of the file variables below), TIMERS, HOST_ROOT (empty on hosts; tests
 # install under a temporary directory), plus backup-lib.sh's.
 # stdin: one secret per line, `<NAME> <base64 value>`: RESTIC_PASSWORD, and AWS_ACCESS_KEY_ID +
@@ -28,13 +28,17 @@ install_etcd_client() {
     *) sum="" ;;
   esac
   [[ -n "$sum" ]] || die "no sha256 pinned for etcd ${ETCD_CLIENT_VERSION} on ${arch}: set backup.etcd.client_sha256.${arch}"
-  url="https://github.com/etcd-io/etcd/releases/download/v${ETCD_CLIENT_VERSION}/etcd-v${ETCD_CLIENT_VERSION}-linux-${arch}.tar.gz"
+  url="${ETCD_DOWNLOAD_BASE}/v${ETCD_CLIENT_VERSION}/etcd-v${ETCD_CLIENT_VERSION}-linux-${arch}.tar.gz"
   work=$(mktemp -d)
   log "installing etcdctl/etcdutl ${ETCD_CLIENT_VERSION}"
-  timeout 600 curl -fsSL --retry 3 --max-time 300 -o "${work}/etcd.tar.gz" "$url"
-  echo "${sum}  ${work}/etcd.tar.gz" | sha256sum -c --quiet - || die "etcd archive checksum mismatch: refusing it"
+  timeout 600 curl -fsSL --retry 3 --retry-connrefused --max-time 300 -o "${work}/etcd.tar.gz" "$url"
+  if ! echo "${sum}  ${work}/etcd.tar.gz" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    rm -rf "$work"
+    die "the etcd ${ETCD_CLIENT_VERSION} archive from ${url} does not match backup.etcd.client_sha256.${arch}: refusing it"
+  fi
   tar -xzf "${work}/etcd.tar.gz" -C "$work" --strip-components=1 \
     "etcd-v${ETCD_CLIENT_VERSION}-linux-${arch}/etcdctl" "etcd-v${ETCD_CLIENT_VERSION}-linux-${arch}/etcdutl"
+  mkdir -p "${HOST_ROOT}/usr/local/bin"
   install -m 0755 "${work}/etcdctl" "${work}/etcdutl" "${HOST_ROOT}/usr/local/bin/"
   rm -rf "$work"
 }
