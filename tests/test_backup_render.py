@@ -45,6 +45,7 @@ def test_each_host_gets_its_jobs_after_the_platform_is_up(prod: tuple[dict[str, 
         step = commands[f"{host}-backup"]
         assert step["inputs"]["stdin"] == "[secret]"  # secrets only on stdin, and secret there
         assert "placeholder-" not in step["inputs"]["create"]
+        assert "systemctl disable --now" in step["inputs"]["delete"] and step["delete_before_replace"]
     graph = Graph(plan["resources"])
     assert graph.waits_for("cp-2-backup", "cluster-wait-nodes-ready") or graph.waits_for("cp-2-backup", "cp-1-kubeadm-init")
     assert graph.waits_for("nfs-1-backup", "nfs-1-nfs-server")
@@ -163,6 +164,16 @@ def test_install_step_writes_secrets_root_only_and_creates_the_repository(s3_end
     assert env.stdout == secrets["AWS_SECRET_ACCESS_KEY"]
     missing = run_script(script, tmp_path, stdin="", check=False)
     assert missing.returncode != 0 and "expected secret material on standard input" in missing.stderr
+    # Removed from the stack: units, scripts and credentials go; the repository stays.
+    remove = steps.uninstall_script(script, host_root=str(root), secrets=steps.SECRET_FILES)
+    assert "jupyterhub-platform-backup-homes.timer" in remove.text
+    run_script(remove, tmp_path)
+    run_script(remove, tmp_path)  # again: nothing left to remove, still fine
+    assert not (root / "etc/systemd/system/jupyterhub-platform-backup-homes.timer").exists()
+    assert not (conf / "restic.env").exists() and not (conf / "restic-password").exists()
+    assert "jupyterhub-platform/prod/nfs-1/config" in [
+        o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"]
+    ]
 
 
 # Stand-ins for etcdctl/etcdutl inside a release-shaped archive: the real 3.6 archive cannot be

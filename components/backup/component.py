@@ -92,6 +92,8 @@ class PlatformBackups(pulumi.ComponentResource):
                         script,
                         parent=self,
                         depends_on=depends_on,
+                        # Removed from this host: timers off, units and credentials gone; repositories kept.
+                        delete=steps.uninstall_script(script, secrets=steps.SECRET_FILES),
                         # The secrets travel only on stdin; a change of them re-runs the step.
                         stdin=_stdin(backup, jobs, secrets),
                     )

@@ -64,6 +64,20 @@ def install_script(cfg: PlatformConfig, jobs: backup_jobs.NodeJobs, *, host_root
     return _embedded("backup", [backup_jobs.LIB, SCRIPTS / "install-backup.sh"], params, files)
 
 
+def uninstall_script(step: RenderedScript, *, host_root: str = "", secrets: tuple[str, ...] = ()) -> RenderedScript:
+    """The delete of a step: disable its timers, remove the files it installed (and its secret files)."""
+    timers = [path.rsplit("/", 1)[1] for path in step.files if path.endswith(".timer")]
+    params: dict[str, str | int | bool] = {
+        "TIMERS": " ".join(sorted(timers)),
+        "REMOVE_PATHS": " ".join([*sorted(step.files), *secrets]),
+        "HOST_ROOT": host_root,
+    }
+    return render_script(f"{step.name}-remove", SCRIPTS / "uninstall-jobs.sh", params)
+
+
+SECRET_FILES = tuple(f"{CONF_DIR}/{name}" for name in ("restic-password", "restic.env", "sftp-key", "pgpass"))
+
+
 def secret_names(backup: BackupConfig, jobs: backup_jobs.NodeJobs) -> list[str]:
     """Names the install step expects on stdin (values come from stack secrets)."""
     names = ["RESTIC_PASSWORD"]
