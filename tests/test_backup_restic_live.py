@@ -72,6 +72,8 @@ def test_homes_backup_and_point_in_time_restore_of_one_user(tmp_path: Path) -> N
     (alice / "project" / "analysis.ipynb").write_text('{"owner": "alice", "version": 2}\n')
     run_script(job, tmp_path)
     assert len(restic_json(restic, "snapshots")) == 2
+    listing = run_script(restore_steps.list_snapshots_script(restic, "homes"), tmp_path).stdout
+    assert first["short_id"] in listing and "2 snapshots" in listing
     job_metrics = metrics(restic, "homes")
     assert job_metrics["jupyterhub_platform_backup_success"] == 1
     assert job_metrics["jupyterhub_platform_backup_size_bytes"] > 0

@@ -139,3 +139,17 @@ def test_every_restore_script_passes_shellcheck(tmp_path: Path) -> None:
             seen.add(step.script.name)
             shellcheck(step.script.text, tmp_path, f"{step.script.name}.sh")
     assert len(seen) >= 12
+
+
+def test_snapshots_are_listed_without_a_question(tmp_path: Path) -> None:
+    runner = Recorder()
+    assert (
+        restore.main(
+            ["snapshots", "--stack", "prod", "--node", "cp-2", "--tag", "etcd", "--workdir", str(tmp_path)], runner=runner
+        )
+        == 0
+    )
+    assert runner.ran == [("cp-2", "list-snapshots")]
+    script = next(tmp_path.glob("*.sh")).read_text()
+    assert "export TAG=etcd" in script and "prod/cp-2" in script
+    assert restore.main(["snapshots", "--stack", "prod", "--node", "cp-2", "--tag", "x;y"], runner=runner) == 2

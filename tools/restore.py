@@ -3,6 +3,7 @@
     python -m tools.restore etcd   --stack prod --snapshot ID [--from cp-1]
     python -m tools.restore home   --stack prod --hub teaching --user alice [--at '2026-11-29 18:00']
     python -m tools.restore hub-db --stack prod --hub teaching [--snapshot ID]
+    python -m tools.restore snapshots --stack prod --node cp-1 [--tag etcd]   (read-only, runs at once)
 
 Each prints the whole runbook for this stack first (every step, its host, the exact command, and
 where its script was written), then asks before each step and runs it over SSH as root
@@ -141,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     hub_db = sub.add_parser("hub-db", parents=[common], help="restore a hub's database (hub scaled down meanwhile)")
     hub_db.add_argument("--hub", required=True)
     hub_db.add_argument("--snapshot", default="latest", help="restic snapshot id, default the latest copy")
+    snapshots = sub.add_parser("snapshots", parents=[common], help="list one host's snapshots (read-only)")
+    snapshots.add_argument("--node", required=True, help="the host whose repository to list")
+    snapshots.add_argument("--tag", default="", help="etcd, homes, hub-db or hub=<name>")
     return parser
 
 
@@ -154,9 +158,12 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
         elif args.what == "home":
             steps = runbooks.home_runbook(cfg, args.hub, args.user, args.at)
             title = f"home of {args.user} on hub {args.hub} ({args.at})"
-        else:
+        elif args.what == "hub-db":
             steps = runbooks.hub_db_runbook(cfg, args.hub, args.snapshot)
             title = f"database of hub {args.hub} ({args.snapshot})"
+        else:
+            steps = runbooks.snapshots_runbook(cfg, args.node, args.tag)
+            title = f"snapshots of {args.node} (read-only)"
     except ConfigError as err:
         for line in err.lines():
             print(line, file=sys.stderr)
@@ -165,6 +172,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
         print(f"error: {err}", file=sys.stderr)
         return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"restore-{args.what}-"))
+    read_only = args.what == "snapshots"  # listing changes nothing: no question to ask
     return run_runbook(
         cfg,
         args.stack,
@@ -172,7 +180,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
         steps,
         workdir=workdir,
         dry_run=args.dry_run,
-        assume_yes=args.yes,
+        assume_yes=args.yes or read_only,
         runner=runner or ssh_runner(cfg),
     )
 

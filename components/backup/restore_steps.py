@@ -138,3 +138,8 @@ def hub_db_script(
         "DB_GID": gid,
     }
     return render_script(f"restore-hub-db-{hub}", [LIB, SCRIPTS / "restore-hub-db.sh"], params)
+
+
+def list_snapshots_script(restic: ResticSettings, tag: str = "") -> RenderedScript:
+    params = {**restic.params("list-snapshots"), "TAG": tag}
+    return render_script("list-snapshots", [LIB, SCRIPTS / "list-snapshots.sh"], params)

@@ -179,3 +179,14 @@ def _hub(cfg: PlatformConfig, name: str) -> HubConfig:
     if found is None:
         raise RunbookError(f"unknown hub {name!r} (hubs: {', '.join(h.name for h in cfg.hubs)})")
     return found
+
+
+def snapshots_runbook(cfg: PlatformConfig, node: str, tag: str) -> list[Step]:
+    """List one host's snapshots (read-only)."""
+    found = next((n for n in cfg.inventory.nodes if n.name == node), None)
+    if found is None:
+        raise RunbookError(f"--node {node!r}: not a node of this stack")
+    if tag and tag not in ("etcd", "homes", "hub-db") and not re.match(r"^hub=[a-z0-9-]+$", tag):
+        raise RunbookError(f"--tag {tag!r}: use etcd, homes, hub-db or hub=<name>")
+    script = restore_steps.list_snapshots_script(_restic(cfg, node), tag)
+    return [Step(f"list the snapshots of {node}{' tagged ' + tag if tag else ''}", found, script, f"restic snapshots {tag}")]
