@@ -145,11 +145,11 @@ def test_homes_backup_to_s3_and_restore(tmp_path: Path, s3_endpoint: str) -> Non
 
 
 WRITER = """
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
 end = time.monotonic() + float(sys.argv[2])
 n = 0
-while time.monotonic() < end:
+while time.monotonic() < end and not os.path.exists(sys.argv[3]):
     db.execute("BEGIN IMMEDIATE")
     db.executemany("INSERT INTO users (name) VALUES (?)", [(f"user-{n}-{i}",) for i in range(200)])
     time.sleep(0.05)  # hold the write lock while the backup tries to read
@@ -171,12 +171,15 @@ def test_sqlite_copy_while_a_writer_is_busy_then_restore(tmp_path: Path) -> None
     restic = restic_settings(tmp_path, str(tmp_path / "repo"), host="worker-1")
     cfg = backup_config(**KEEP_RECENT)
     script = jobs.hub_db_script(restic, cfg, f"teaching sqlite {db_file}", staging=str(tmp_path / "staging"))
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db_file), "6"], stdout=subprocess.PIPE, text=True)
+    # The writer keeps committing until the backup is done (stop file), at most 200 s.
+    stop = tmp_path / "stop-writer"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db_file), "200", str(stop)], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
-        run_script(script, tmp_path, timeout=240)
+        run_script(script, tmp_path, timeout=180)
         assert writer.poll() is None, "the writer finished before the backup: the test proves nothing"
     finally:
+        stop.touch()
         transactions = int(writer.communicate(timeout=60)[0])
     assert transactions > 10
     snapshots = restic_json(restic, "snapshots")
