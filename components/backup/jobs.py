@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,12 +77,10 @@ def plan(cfg: PlatformConfig) -> dict[str, NodeJobs]:
     backup = cfg.backup
     if backup is None or not cfg.builds_cluster:
         return {}
-    jobs: dict[str, NodeJobs] = defaultdict(lambda: NodeJobs(""))
+    jobs: dict[str, NodeJobs] = {}
 
     def on(node: str) -> NodeJobs:
-        entry = jobs[node]
-        entry.node = node
-        return entry
+        return jobs.setdefault(node, NodeJobs(node))
 
     control_planes = cfg.inventory.control_planes
     if etcd_backed_up(cfg):
