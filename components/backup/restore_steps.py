@@ -16,6 +16,8 @@ MANIFEST_DIR = "/etc/kubernetes/manifests"
 STOPPED_DIR = "/etc/kubernetes/manifests-stopped-for-restore"
 ETCD_DATA_DIR = "/var/lib/etcd"
 ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
+# Revisions added on restore (etcdutl --bump-revision): far beyond what an hour of API writes produces.
+BUMP_REVISION = 1_000_000_000
 
 
 def etcd_member_script(
@@ -40,6 +42,7 @@ def etcd_member_script(
         "RESTORE_DIR": restore_dir,
         "ETCDCTL": etcdctl,
         "ETCDUTL": etcdutl,
+        "BUMP_REVISION": BUMP_REVISION,
     }
     return render_script(f"restore-etcd-{member}", [LIB, SCRIPTS / "restore-etcd-member.sh"], params)
 

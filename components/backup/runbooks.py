@@ -89,7 +89,8 @@ def etcd_runbook(cfg: PlatformConfig, snapshot_id: str, source: str | None = Non
         detail = (
             f"restic restore {snapshot_id} (repository {restic.repository}); mv /var/lib/etcd aside; "
             f"etcdutl snapshot restore etcd-snapshot.db --name {cp.name} --initial-cluster {cluster} "
-            f"--initial-advertise-peer-urls https://{cp.address}:{ETCD_PEER_PORT} --data-dir /var/lib/etcd"
+            f"--initial-advertise-peer-urls https://{cp.address}:{ETCD_PEER_PORT} --data-dir /var/lib/etcd "
+            f"--bump-revision {restore_steps.BUMP_REVISION} --mark-compacted"
         )
         steps.append(Step(title, cp, script, detail))
     # No health wait per member: one member alone has no quorum; the check step waits for all of them.
