@@ -12,6 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.backup.component import PlatformBackups
+from components.backup.quotas import quota_report
 from components.common import artifacts
 from components.common.remote import NodeAccess
 from components.contract.component import platform_contract
@@ -125,9 +127,10 @@ def _hubs(
     storage: NfsStorage,
     after: list[pulumi.Resource],
     outputs: dict[str, Any],
-) -> None:
+) -> list[pulumi.Resource]:
     """Each hub after storage (its claims), the scheduler and the GPU pool; plus the capacity report."""
     hubs = {}
+    releases: list[pulumi.Resource] = []
     # kubeadm mode: each SQLite hub database gets a local volume on its node (directory made over SSH).
     joined = cluster.cluster.joined if cluster.cluster is not None else {}
     databases = hub_database_volumes(
@@ -145,9 +148,23 @@ def _hubs(
             database=databases.get(hub.name, []),
         )
         hubs[hub.name] = release.summary()
+        releases.append(release)
     outputs["hubs"] = hubs
     outputs["capacity"] = capacity_output(cfg)
     artifacts.record("reports/capacity.md", capacity_markdown(cfg))
+    return releases
+
+
+def _backups(
+    cfg: PlatformConfig, secrets: StackSecrets, cluster: ClusterHandle, after: list[pulumi.Resource], outputs: dict[str, Any]
+) -> None:
+    """Backup jobs and home quotas once the cluster, the NFS server and the hubs (their databases) exist."""
+    if cfg.quotas is not None:
+        artifacts.record("reports/quotas.md", quota_report(cfg))
+    if not cluster.access or (cfg.backup is None and cfg.quotas is None):
+        return
+    backups = PlatformBackups("backups", cfg=cfg, secrets=secrets, access=cluster.access, depends_on=[*cluster.ready, *after])
+    outputs["backups"] = backups.jobs
 
 
 def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
@@ -177,7 +194,8 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
     traffic_ready = _traffic(cfg, cluster, outputs)
-    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
+    releases = _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
+    _backups(cfg, secrets, cluster, [storage, *releases], outputs)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from config.advisories import ConfigWarning
+from config.backup_rules import BACKUP_CHECKS
 from config.cluster_rules import CLUSTER_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
@@ -48,6 +49,7 @@ PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
+PLATFORM_CHECKS.extend(BACKUP_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

@@ -11,10 +11,10 @@ the worker or control-plane role), one client entry per node, plus `extra_client
 team really needs one; never to the whole `inventory.node_network` (load balancers and other hosts
 there must not mount every hub's homes). With a NAS, restrict its export the same way by hand.
 
-No per-user quotas: every file is written as `owner_uid` (all_squash), so one user can fill the
-export and stop every hub's users from saving. `homes_capacity` is only a nominal size. Watch the
-export's free space; per-user quotas (XFS project quota per home directory, reconciled on the NFS
-host) are later work (field notes 8).
+Every file is written as `owner_uid` (all_squash), so without the `quotas` section one user can fill
+the export and stop every hub's users from saving. `homes_capacity` is a nominal size (the quota report
+compares it with quota x expected users). Per-user limits: the `quotas` section (`config/quotas.py`,
+XFS project quotas reconciled on the managed NFS server).
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class NfsConfig(StrictModel):
     """Managed server: nfsd threads (Debian's default of 8 queues requests once a few dozen notebooks
     write at once; 64 suits hundreds of users, more for thousands)."""
     homes_capacity: Annotated[str, Field(pattern=_QUANTITY)] = "10Ti"
-    """Nominal size recorded on each hub's homes volume. Not enforced: one user can fill the whole export
-    (no per-user or per-hub quota; see the module docstring)."""
+    """Nominal size recorded on each hub's homes volume, and the export size the quota report compares
+    with quota x expected users. Not enforced by NFS: per-user limits come from the `quotas` section."""
     extra_client_networks: list[IPv4Network] = []
     """Managed server only: networks allowed to mount the export besides the Kubernetes nodes (which are
     always allowed, one entry per node address), e.g. `192.0.2.64/28` for a backup host. Default none:

@@ -7,6 +7,7 @@ module, never the other way round (import-linter enforces the layers, see pyproj
 
 from __future__ import annotations
 
+from config.backup import BackupConfig
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.gpu import GpuConfig
@@ -14,6 +15,7 @@ from config.hubs import HubConfig
 from config.inventory import Inventory
 from config.nfs import NfsConfig
 from config.publish import PublishConfig
+from config.quotas import QuotaConfig
 from config.scheduler import SchedulerConfig
 from config.ssh import SshConfig
 from config.traffic import TrafficConfig
@@ -42,6 +44,10 @@ class PlatformConfig(StrictModel):
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
     traffic: TrafficConfig = TrafficConfig()
     """How users reach the hubs: HAProxy hub frontends (SNI/Host), MetalLB or an external load balancer."""
+    backup: BackupConfig | None = None
+    """Backups (etcd, homes, hub databases) with restic to S3-compatible storage or SFTP; none when absent."""
+    quotas: QuotaConfig | None = None
+    """Per-user XFS project quotas on the managed NFS server's homes; none when absent."""
 
     @property
     def builds_cluster(self) -> bool:

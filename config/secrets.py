@@ -8,6 +8,13 @@ import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
+from config.backup import (
+    BACKUP_SECRET_KEYS,
+    RESTIC_PASSWORD_SECRET,
+    S3_ACCESS_KEY_SECRET,
+    S3_SECRET_KEY_SECRET,
+    SFTP_KEY_SECRET,
+)
 from config.hub_auth import OAUTH_TYPES, LdapAuth
 from config.hubs import HUB_SECRET_KEY, hub_secret_key
 from config.lifecycle import ENCRYPTION_KEY_PREFIX, encryption_secret_key
@@ -94,11 +101,33 @@ def _encryption_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
         )
 
 
+def _backup_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """The restic repository password and the target's credentials; the error prints the command."""
+    backup = cfg.backup
+    if backup is None:
+        return
+    yield SecretRequirement(
+        RESTIC_PASSWORD_SECRET,
+        "the password that encrypts the backup repositories (keep a copy outside the cluster: without it no restore)",
+        f'pulumi config set --secret {RESTIC_PASSWORD_SECRET} "$(openssl rand -base64 32)"',
+    )
+    if backup.s3 is not None:
+        for key, what in ((S3_ACCESS_KEY_SECRET, "access key id"), (S3_SECRET_KEY_SECRET, "secret access key")):
+            yield SecretRequirement(key, f"the {what} of the backup bucket", f"pulumi config set --secret {key} '<{what}>'")
+    if backup.sftp is not None:
+        yield SecretRequirement(
+            SFTP_KEY_SECRET,
+            "the SSH private key that logs in to the backup SFTP server",
+            f"pulumi config set --secret {SFTP_KEY_SECRET} < ~/.ssh/backup_ed25519",
+        )
+
+
 # Later sections (hub authentication, publication) append their rules here.
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
 SECRET_RULES.append(_encryption_secrets)
+SECRET_RULES.append(_backup_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -108,6 +137,7 @@ def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
 # Secret keys a stack may set without being required (e.g. optional credentials).
 OPTIONAL_SECRET_KEYS: set[str] = {"keepalived_auth_pass"}
 OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.credentials: stack-secrets
+OPTIONAL_SECRET_KEYS |= BACKUP_SECRET_KEYS  # required only with a backup section (_backup_secrets)
 
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).

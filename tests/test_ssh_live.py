@@ -6,10 +6,7 @@ same `create` text to the login shell and the secret on stdin, as pulumi-command
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from components.common.shell import remote_command, render_script
-from tests.helpers import IN_CI, require_tool
+from tests.sshd_server import host_public_key, loopback_sshd
 
 
 @dataclass
@@ -38,48 +35,11 @@ class SshServer:
         )  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    sshd_bin = require_tool("sshd")
-    require_tool("ssh")
-    if os.geteuid() != 0:
-        if IN_CI:
-            pytest.fail("CI must run as root to start sshd")
-        pytest.skip("starting sshd with root login needs root")
     work = tmp_path_factory.mktemp("sshd")
-    os.chmod(work, 0o700)
-    for name in ("host", "client"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / name)], check=True, timeout=30)
-    (work / "authorized_keys").write_text((work / "client.pub").read_text())
-    os.chmod(work / "authorized_keys", 0o600)
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    port = free_port()
-    config = work / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\nAuthorizedKeysFile {work / 'authorized_keys'}\n"
-        "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        f"PidFile {work / 'sshd.pid'}\nUsePAM no\nStrictModes no\n"
-    )
-    proc = subprocess.Popen([sshd_bin, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            pytest.fail("sshd did not start listening within 10 s")
-        yield SshServer(port, work / "client", " ".join((work / "host.pub").read_text().split()[:2]), work)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with loopback_sshd(work) as port:
+        yield SshServer(port, work / "client", host_public_key(work), work)
 
 
 def step(tmp_path: Path, text: str) -> str:

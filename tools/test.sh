@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
-# (haproxy, keepalived, shellcheck, sshd, ip) and the pinned Python packages, then runs ruff,
-# mypy, lint-imports (the layers of config/, see pyproject.toml) and pytest. Extra arguments go to
-# pytest. With CI=true, a skipped test fails the run.
+# (haproxy, keepalived, shellcheck, sshd, ip; for the backups etcd, etcdctl, restic, sqlite3 and
+# systemd-analyze) and the pinned Python packages, then runs ruff, mypy, lint-imports (the layers of
+# config/, see pyproject.toml) and pytest. Extra arguments go to pytest. With CI=true, a skipped test
+# fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2; do
+for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2 \
+  etcd:etcd-server etcdctl:etcd-client restic:restic sqlite3:sqlite3 systemd-analyze:systemd; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair##*:}")
 done
 if ((${#missing[@]} > 0)); then

@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from components.backup.jobs import schedules
 from config.gpu_queries import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
 from config.hubs import HubConfig
 from config.nfs_queries import nfs_server_address
@@ -168,6 +169,17 @@ def _cluster(cfg: PlatformConfig) -> dict[str, Any]:
     }
 
 
+def _backups(cfg: PlatformConfig) -> dict[str, Any] | None:
+    """Where backups go and which host runs which job when (no secrets, no repository password)."""
+    rows = schedules(cfg)
+    if not rows:
+        return None
+    backup = cfg.backup
+    target = None if backup is None else ("s3" if backup.s3 is not None else "sftp")
+    metrics_dir = backup.metrics_dir if backup is not None else cfg.quotas.metrics_dir if cfg.quotas else None
+    return {"target": target, "jobs": rows, "metrics_dir": metrics_dir}
+
+
 def build_contract(
     cfg: PlatformConfig, *, project: str, stack: str, monitoring: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -192,6 +204,7 @@ def build_contract(
         "nfs": _nfs(cfg),
         "gpu": _gpu(cfg),
         "monitoring": dict(monitoring) if monitoring else None,
+        "backups": _backups(cfg),
     }
     validate_contract(document)
     return document
