@@ -154,8 +154,9 @@ def test_install_step_writes_secrets_root_only_and_creates_the_repository(s3_end
     stamp = (conf / "restic.env").stat().st_mtime_ns
     run_script(script, tmp_path, stdin=stdin, timeout=180)  # again: nothing rewritten, repository kept
     assert (conf / "restic.env").stat().st_mtime_ns == stamp
-    configs = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups")["Contents"] if o["Key"].endswith("/config")]
-    assert configs == ["jupyterhub-platform/prod/nfs-1/config"]
+    # (other tests of this module share the bucket: look at this node's repository only)
+    configs = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups", Prefix="jupyterhub-platform/prod/nfs-1/")["Contents"]]
+    assert [key for key in configs if key.endswith("/config")] == ["jupyterhub-platform/prod/nfs-1/config"]
     # The env file holds the credentials for restic (quoted), sourced by the jobs.
     env = subprocess.run(
         ["bash", "-c", f"set -a; source {conf / 'restic.env'}; printf '%s' \"$AWS_SECRET_ACCESS_KEY\""],
