@@ -23,7 +23,6 @@ from tests.helpers import ROOT, stack_raw
 from tools import render as render_tool
 
 
-
 def _prod_secrets() -> set[str]:
     """Every secret the committed prod stack needs (as its rules say), plus the encryption keys used here."""
     cfg = load_platform(stack_raw("prod")[0], set(), missing_secrets_ok=True)
