@@ -20,8 +20,8 @@ from components.haproxy_lb.component import HaproxyLb
 from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
-from components.k8s_cluster.component import K8sHACluster
-from components.nfs_storage.component import NfsStorage
+from components.k8s_cluster.component import K8sHACluster, merge_extras
+from components.nfs_storage.component import NfsStorage, nfs_client_extras
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
 from config.platform import PlatformConfig
@@ -62,7 +62,8 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             auth_pass=secrets.get("keepalived_auth_pass"),
         )
         outputs["load_balancer"] = lb.summary
-    cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))
+    extras = merge_extras(gpu_node_extras(cfg), nfs_client_extras(cfg))
+    cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=extras)
     outputs.update(
         cluster_mode="kubeadm",
         api_endpoint=cluster.api_endpoint,

@@ -1,14 +1,18 @@
 """K8sHACluster: the runbook of a kubeadm HA cluster, one remote step at a time.
 
-preflight ▸ prepare (all nodes in parallel) ▸ load balancer ▸ kubeadm init on the first control
-plane ▸ control-plane joins one after another, worker joins in parallel (each with join
-material minted right before it) ▸ labels ▸ Calico ▸ wait for every node Ready.
+prepare every node (preflight, preparation, sshd limits and the NFS client in one session per
+node) ▸ load balancer ▸ kubeadm init on the first control plane ▸ drain nodes that left the
+inventory ▸ mint join material once for every node joining in this update ▸ control-plane joins
+one after another, worker joins in parallel ▸ labels through the Kubernetes API ▸ Calico ▸ wait for
+every node Ready. Per worker: three resources (prepare, join, labels), none of them on the first
+control plane; per-node steps run in at most `ssh.max_parallel_sessions` lanes (see waves.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,21 +20,41 @@ import pulumi_kubernetes as k8s
 from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.common.shell import RenderedScript
-from components.k8s_cluster import steps
+from components.k8s_cluster import steps, waves
 from components.k8s_cluster.kubeadm_config import calico_values
 from config.inventory import Node, Role, Taint
 from config.platform import PlatformConfig
 
 TIGERA_REPO = "https://docs.tigera.io/calico/charts"
+FIELD_MANAGER = "jupyterhub-platform"
 
 
 @dataclass(frozen=True)
 class NodeExtras:
-    """What other components add to a node's join: labels, taints, and steps that must run first."""
+    """What other components add to a node's join: labels, taints, and host work before the join."""
 
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[Taint] = ()
     before_join: Sequence[tuple[str, RenderedScript]] = ()
+    """Separate steps between preparation and the join (own resources, in this order)."""
+    prepare_sections: Sequence[Sequence[Path]] = ()
+    """Script bodies (no parameters of their own) appended to the node's prepare step, each list
+    in its own subshell: host work that costs no extra resource or SSH session."""
+
+
+def merge_extras(*maps: Mapping[str, NodeExtras]) -> dict[str, NodeExtras]:
+    """Several components' extras for the same nodes, combined in the order given."""
+    merged: dict[str, NodeExtras] = {}
+    for extras in maps:
+        for name, extra in extras.items():
+            old = merged.get(name, NodeExtras())
+            merged[name] = NodeExtras(
+                labels={**old.labels, **extra.labels},
+                taints=[*old.taints, *extra.taints],
+                before_join=[*old.before_join, *extra.before_join],
+                prepare_sections=[*old.prepare_sections, *extra.prepare_sections],
+            )
+    return merged
 
 
 class K8sHACluster(pulumi.ComponentResource):
@@ -53,35 +77,28 @@ class K8sHACluster(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("jupyterhub-platform:infra:K8sHACluster", name, None, opts)
-        extras = dict(extras or {})
+        self._cfg, self._access, self._extras = cfg, access, dict(extras or {})
         inv = cfg.inventory
-        first, *other_cps = inv.control_planes
+        first = inv.control_planes[0]
         self.api_endpoint = cfg.api_endpoint()
         self.prepared, self.joined = {}, {}
 
-        # 1. Preflight and preparation of every node, all in parallel.
-        for node in inv.kubernetes_nodes:
-            pre = run_step(access[node.name], "preflight", steps.preflight(cfg, node), parent=self)
-            last: pulumi.Resource = run_step(
-                access[node.name], "prepare", steps.prepare(cfg, node), parent=self, depends_on=[pre]
-            )
-            for step_name, script in extras.get(node.name, NodeExtras()).before_join:
-                last = run_step(access[node.name], step_name, script, parent=self, depends_on=[last])
-            self.prepared[node.name] = last
+        # 1. Every node prepared in one session (preflight first), in bounded lanes.
+        by_name = {n.name: n for n in inv.kubernetes_nodes}
+        for node_name, after in waves.prepare_waits(cfg).items():
+            self._prepare(by_name[node_name], [self.prepared[n] for n in after])
 
         # 2. kubeadm init, once, after the load balancer can route to it. Never reset by Pulumi.
         lb_ready: list[pulumi.Resource] = list(getattr(load_balancer, "ready", []))
-        first_extra = extras.get(first.name, NodeExtras())
         init = run_step(
             access[first.name],
             "kubeadm-init",
-            steps.init(cfg, first, list(first_extra.taints)),
+            steps.init(cfg, first, list(self._extra(first).taints)),
             parent=self,
             depends_on=[self.prepared[first.name], *lb_ready],
             protect=True,
             ignore_create_changes=True,
         )
-        self.joined[first.name] = self._register(cfg, access, first, first, init, first_extra)
         kubeconfig_step = run_step(
             access[first.name],
             "admin-kubeconfig",
@@ -91,21 +108,44 @@ class K8sHACluster(pulumi.ComponentResource):
             prints_secrets=True,
         )
         self.kubeconfig = pulumi.Output.secret(kubeconfig_step.stdout)
-
-        # 3. Control planes join one after another (etcd membership changes must not overlap).
-        previous: pulumi.Resource = init
-        for node in other_cps:
-            previous = self._join(cfg, access, first, node, [previous], extras.get(node.name, NodeExtras()))
-        # 4. Workers join in parallel once the first control plane is up.
-        for node in inv.workers:
-            self._join(cfg, access, first, node, [init], extras.get(node.name, NodeExtras()))
-
-        # 5. Calico (enforces NetworkPolicy), then wait until every node is Ready.
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[kubeconfig_step]),
         )
+        self.joined[first.name] = self._labels(first, init)
+
+        # 3. Once per change of the node list: drain the nodes that left it (before their resets,
+        # which Pulumi runs after everything else), then mint join material for all joins at once.
+        expected = [f"{n.name}={n.address}" for n in inv.kubernetes_nodes]
+        drained = run_step(
+            access[first.name],
+            "drain-removed-nodes",
+            steps.drain_removed(cfg, first),
+            parent=self,
+            depends_on=[init],
+            triggers=expected,
+        )
+        mint = run_step(
+            access[first.name],
+            steps.MINT_STEP,
+            steps.mint_join(cfg, first),
+            parent=self,
+            depends_on=[drained, *self.prepared.values()],
+            prints_secrets=True,
+            triggers=expected,
+        )
+
+        # 4. Control planes join one after another, workers in parallel (bounded lanes).
+        joins: dict[str, pulumi.Resource] = {}
+        join_waits = waves.join_waits(cfg)
+        minted = pulumi.Output.secret(mint.stdout)
+        for node in waves.join_order(cfg):
+            after = [mint, *(joins[n] for n in join_waits[node.name])]
+            joins[node.name] = self._join(first, node, minted, after)
+            self.joined[node.name] = self._labels(node, joins[node.name])
+
+        # 5. Calico (enforces NetworkPolicy), then wait until every node is Ready.
         calico = pinned_release(
             f"{name}-calico",
             release="calico",
@@ -138,57 +178,53 @@ class K8sHACluster(pulumi.ComponentResource):
             }
         )
 
-    def _join(
-        self,
-        cfg: PlatformConfig,
-        access: Mapping[str, NodeAccess],
-        first: Node,
-        node: Node,
-        after: list[pulumi.Resource],
-        extra: NodeExtras,
-    ) -> pulumi.Resource:
-        """Mint fresh join material on the first control plane, join the node, apply its labels."""
-        mint = run_step(
-            access[first.name],
-            f"mint-join-{node.name}",
-            steps.mint_join(first, node),
-            parent=self,
-            depends_on=[*after, self.prepared[node.name]],
-            prints_secrets=True,
-            triggers=[node.name, str(node.address)],
-        )
-        joined = run_step(
-            access[node.name],
+    def _extra(self, node: Node) -> NodeExtras:
+        return self._extras.get(node.name, NodeExtras())
+
+    def _prepare(self, node: Node, after: list[pulumi.Resource]) -> None:
+        extra = self._extra(node)
+        script = steps.prepare(self._cfg, node, extra.prepare_sections)
+        last: pulumi.Resource = run_step(self._access[node.name], "prepare", script, parent=self, depends_on=after)
+        for step_name, before_join in extra.before_join:
+            last = run_step(self._access[node.name], step_name, before_join, parent=self, depends_on=[last])
+        self.prepared[node.name] = last
+
+    def _join(self, first: Node, node: Node, minted: pulumi.Output[str], after: list[pulumi.Resource]) -> pulumi.Resource:
+        """Join with this update's join material; the node waits until its Node object exists."""
+        control_plane = node.has(Role.CONTROL_PLANE)
+        return run_step(
+            self._access[node.name],
             "kubeadm-join",
-            steps.join(cfg, first, node, list(extra.taints)),
+            steps.join(self._cfg, first, node, list(self._extra(node).taints)),
             parent=self,
-            depends_on=[mint, self.prepared[node.name]],
-            stdin=pulumi.Output.secret(mint.stdout),
+            depends_on=[self.prepared[node.name], *after],
+            stdin=minted.apply(lambda out: steps.join_material(out, control_plane)),
             delete=steps.reset(node),
+            # A later mint (nodes added) must not re-run the joins of nodes already in the cluster.
+            ignore_changes=["stdin"],
             # Resetting a control plane removes an etcd member: only on purpose (unprotect first),
             # never because the inventory was reordered or edited by mistake.
-            protect=node.has(Role.CONTROL_PLANE),
+            protect=control_plane,
         )
-        return self._register(cfg, access, first, node, joined, extra)
 
-    def _register(
-        self,
-        cfg: PlatformConfig,
-        access: Mapping[str, NodeAccess],
-        first: Node,
-        node: Node,
-        joined: pulumi.Resource,
-        extra: NodeExtras,
-    ) -> pulumi.Resource:
-        # The first control plane is never drained or deleted by a config change.
-        registered = run_step(
-            access[first.name],
-            f"register-{node.name}",
-            steps.register(first, node, dict(extra.labels)),
-            parent=self,
-            depends_on=[joined],
-            delete=None if node is first else steps.drain(first, node),
-            triggers=[node.name, str(node.address)],
+    def _labels(self, node: Node, joined: pulumi.Resource) -> pulumi.Resource:
+        """The node's labels by server-side apply through the cluster's provider, no SSH. Taints stay
+        in the join configuration: a Node's taint list is atomic for server-side apply (one owner
+        for the whole list, shared with the node lifecycle controller), and registering with them
+        keeps pods off the node from its first moment."""
+        return k8s.core.v1.NodePatch(
+            f"{node.name}-labels",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name=node.name,
+                labels=steps.labels(node, dict(self._extra(node).labels)),
+                # The address makes a host replaced under the same name get its labels again.
+                annotations={"pulumi.com/patchFieldManager": FIELD_MANAGER, steps.ADDRESS_ANNOTATION: str(node.address)},
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=self.provider,
+                depends_on=[joined],
+                # A removed node's Node object is deleted by the drain step; nothing to undo on it.
+                retain_on_delete=True,
+            ),
         )
-        self.joined[node.name] = registered
-        return registered
