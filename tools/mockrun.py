@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc
+from pulumi.runtime import resource as resource_runtime
+from pulumi.runtime.proto import source_pb2
 
 from components.common import artifacts
 
@@ -188,6 +190,11 @@ def install(project: str, stack: str) -> Recorder:
     global _RECORDER
     if _RECORDER is None:
         _RECORDER = Recorder()
+        # The SDK walks and formats the whole Python stack for every registration to report source
+        # positions to the engine; mocks ignore them, and at thousands of resources that walk is a
+        # large share of the render. (pulumi is pinned; without the hook only speed changes.)
+        if hasattr(resource_runtime, "_get_stack_trace"):
+            resource_runtime._get_stack_trace = source_pb2.StackTrace
         m = _Mocks(_RECORDER)
         mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
     pulumi.runtime.settings._set_stack(stack)

@@ -94,7 +94,9 @@ def chart_and_manifest_files(recorder: mockrun.Recorder) -> dict[str, str]:
         inputs = mockrun.redact(reg.raw_inputs)
         if reg.type == "kubernetes:helm.sh/v3:Release":
             files[f"releases/{reg.name}/values.yaml"] = yaml.safe_dump(inputs.get("values") or {}, sort_keys=True)
-        elif reg.type.startswith("kubernetes:") and "kind" in inputs and reg.custom:
+        # A `...Patch` changes part of an object the program does not own (e.g. a Node's labels): not
+        # a manifest, and one per node; its inputs are in plan.json.
+        elif reg.type.startswith("kubernetes:") and "kind" in inputs and reg.custom and not reg.type.endswith("Patch"):
             files[_manifest_path(inputs, reg.name)] = yaml.safe_dump(inputs, sort_keys=True)
     return files
 

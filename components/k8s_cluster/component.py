@@ -116,7 +116,7 @@ class K8sHACluster(pulumi.ComponentResource):
         self.joined[first.name] = self._labels(first, init)
 
         # 3. Once per change of the node list: drain the nodes that left it (before their resets,
-        # which Pulumi runs after everything else), then mint join material for all joins at once.
+        # which Pulumi runs after everything else), then mint join material for all its joins.
         expected = [f"{n.name}={n.address}" for n in inv.kubernetes_nodes]
         drained = run_step(
             access[first.name],
@@ -131,7 +131,10 @@ class K8sHACluster(pulumi.ComponentResource):
             steps.MINT_STEP,
             steps.mint_join(cfg, first),
             parent=self,
-            depends_on=[drained, *self.prepared.values()],
+            # Not after every node's preparation: a barrier over all nodes would make each later
+            # registration walk every node (quadratic render); the token's lifetime covers the
+            # preparation rounds instead (steps.token_ttl_seconds).
+            depends_on=[drained],
             prints_secrets=True,
             triggers=expected,
         )
@@ -217,8 +220,14 @@ class K8sHACluster(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(
                 name=node.name,
                 labels=steps.labels(node, dict(self._extra(node).labels)),
-                # The address makes a host replaced under the same name get its labels again.
-                annotations={"pulumi.com/patchFieldManager": FIELD_MANAGER, steps.ADDRESS_ANNOTATION: str(node.address)},
+                annotations={
+                    "pulumi.com/patchFieldManager": FIELD_MANAGER,
+                    # The configured labels win over other writers' values, as `kubectl label
+                    # --overwrite` did (the GPU pool applies some of the same labels, also forced).
+                    "pulumi.com/patchForce": "true",
+                    # The address makes a host replaced under the same name get its labels again.
+                    steps.ADDRESS_ANNOTATION: str(node.address),
+                },
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -33,6 +33,8 @@ MINT_STEP = "mint-join"
 # kubeadm deletes uploaded control-plane certificates after 2 h; control planes refuse the
 # certificate key a little before that.
 CERTS_TTL_SECONDS = 2 * 3600 - 600
+# What one node's preparation usually takes at most (packages from the network), for the token's lifetime.
+PREPARE_ROUND_SECONDS = 1200
 # Bootstrap tokens: at least kubeadm's usual hour, at most its default day.
 MIN_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS = 3600, 24 * 3600
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/05-jupyterhub-platform.conf"
@@ -149,13 +151,16 @@ def admin_kubeconfig(node: Node) -> RenderedScript:
 
 
 def token_ttl_seconds(cfg: PlatformConfig) -> int:
-    """A token that outlives every join of one `pulumi up`: the control planes one after another,
-    and the workers in as many rounds as their lanes need, each bounded by the join timeout."""
-    joining = join_order(cfg)
-    lanes = cfg.ssh.session_lanes() or max(1, len(joining))
-    rounds = ceil(len(joining) / lanes) + len(cfg.inventory.control_planes)
-    wanted = rounds * (cfg.cluster.join_timeout_seconds + REGISTER_TIMEOUT_SECONDS) + 900
-    return min(MAX_TOKEN_TTL_SECONDS, max(MIN_TOKEN_TTL_SECONDS, wanted))
+    """A token that outlives every join of one `pulumi up`. It is minted right after the first
+    control plane is up, so it must last through the preparation rounds (nodes in lanes, each
+    round estimated at PREPARE_ROUND_SECONDS), then the join rounds: control planes one after
+    another and workers in their lanes, each bounded by the join and registration timeouts."""
+    lanes = cfg.ssh.session_lanes()
+    nodes, joining = len(cfg.inventory.kubernetes_nodes), len(join_order(cfg))
+    prepare_rounds = ceil(nodes / lanes) if lanes else 1
+    join_rounds = (ceil(joining / lanes) if lanes else 1) + len(cfg.inventory.control_planes)
+    wanted = prepare_rounds * PREPARE_ROUND_SECONDS + join_rounds * (cfg.cluster.join_timeout_seconds + REGISTER_TIMEOUT_SECONDS)
+    return min(MAX_TOKEN_TTL_SECONDS, max(MIN_TOKEN_TTL_SECONDS, wanted + 900))
 
 
 def mint_join(cfg: PlatformConfig, first: Node, paths: HostPaths = ON_HOST) -> RenderedScript:
