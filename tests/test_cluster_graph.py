@@ -12,6 +12,7 @@ import pytest
 from tests.graph import Graph
 
 COMMAND = "command:remote:Command"
+NODE_PATCH = "kubernetes:core/v1:NodePatch"
 NODES = {
     "cp-1": "192.0.2.21",
     "cp-2": "192.0.2.22",
@@ -99,8 +100,8 @@ def test_no_worker_step_runs_on_the_first_control_plane(prod: dict[str, Any]) ->
 
 def test_labels_go_through_the_kubernetes_api(prod: dict[str, Any]) -> None:
     graph = Graph(prod["resources"])
-    provider = next(r for r in prod["resources"] if r["type"] == "pulumi:providers:kubernetes" and r["name"] == "cluster-provider")
-    patches = {r["name"]: r for r in prod["resources"] if r["type"] == "kubernetes:core/v1:NodePatch" and r["name"].endswith("-labels")}
+    provider = next(r for r in prod["resources"] if r["name"] == "cluster-provider")
+    patches = {r["name"]: r for r in prod["resources"] if r["type"] == NODE_PATCH and r["name"].endswith("-labels")}
     assert set(patches) == {f"{n}-labels" for n in NODES}
     for node, address in NODES.items():
         patch = patches[f"{node}-labels"]

@@ -93,3 +93,43 @@ def test_token_lives_through_every_preparation_and_join_round() -> None:
     # 21 preparation rounds of 10 lanes; 21 join rounds (203 joining) plus the 3 control planes.
     assert steps.token_ttl_seconds(big) == 21 * 1200 + (21 + 3) * (600 + 300) + 900
     assert steps.token_ttl_seconds(scale_platform(max_parallel_sessions=2)) == 24 * 3600  # capped at a day
+
+
+def test_every_rendered_script_passes_shellcheck(rendered: Rendered, tmp_path: Path) -> None:
+    tool = require_tool("shellcheck")
+    scripts = [p for stack in ("dev", "prod") for p in sorted((rendered(stack)[1] / "files" / "nodes").rglob("*.sh"))]
+    assert len(scripts) > 20
+    result = subprocess.run(
+        [tool, "-s", "bash", "-S", "style", "-f", "gcc", *map(str, scripts)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_every_script_source_passes_shellcheck() -> None:
+    tool = require_tool("shellcheck")
+    sources = sorted((ROOT / "components").rglob("*.sh"))
+    result = subprocess.run([tool, "-s", "bash", "-S", "style", *map(str, sources)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_scripts_fail_loudly_and_guard_kubeadm(rendered: Rendered) -> None:
+    files = rendered("prod")[1] / "files" / "nodes"
+    for script in files.rglob("*.sh"):
+        text = script.read_text()
+        assert "set -euo pipefail" in text.splitlines()[:6], script
+    init = (files / "cp-1" / "kubeadm-init.sh").read_text()
+    assert 'elif [[ -f "$INIT_MARKER" ]]' in init and "export INIT_MARKER=/etc/kubernetes/" in init
+    assert "timeout \"$JOIN_TIMEOUT\" kubeadm init" in init
+    join = (files / "worker-1" / "kubeadm-join.sh").read_text()
+    assert "read_secret_stdin" in join and "@TOKEN@" in join
+    assert (files / "cp-1" / "etc" / "kubernetes" / "kubeadm-init.yaml").is_file()
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_prepare_pins_and_holds_the_kubernetes_version(stack: str) -> None:
+    cfg = stack_platform(stack)
+    text = steps.prepare(cfg, cfg.inventory.control_planes[0]).text
+    assert "export KUBERNETES_VERSION=1.34.2" in text and "export KUBERNETES_MINOR=1.34" in text
+    assert "apt-mark hold kubeadm kubelet kubectl" in text
+    assert "SystemdCgroup = true" in text
+    assert "swapoff -a" in text

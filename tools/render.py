@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def read_stack_file(path: Path, project: str = PROJECT) -> tuple[dict[str, Any], set[str]]:
     """Plain config values and the names of secret (`secure:`) keys of a Pulumi stack file."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        # libyaml's parser when PyYAML has it (same documents, several times faster on big inventories).
+        document = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as err:
         raise ConfigError([ConfigIssue("(stack file)", f"{path.name} is not valid YAML: {err}".replace("\n", " "))]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):

@@ -84,9 +84,11 @@ class K8sHACluster(pulumi.ComponentResource):
         self.prepared, self.joined = {}, {}
 
         # 1. Every node prepared in one session (preflight first), in bounded lanes.
+        self._waits = waves.step_waits(cfg)
+        self._steps: dict[waves.Step, pulumi.Resource] = {}
         by_name = {n.name: n for n in inv.kubernetes_nodes}
-        for node_name, after in waves.prepare_waits(cfg).items():
-            self._prepare(by_name[node_name], [self.prepared[n] for n in after])
+        for node_name in waves.prepare_order(cfg):
+            self._prepare(by_name[node_name])
 
         # 2. kubeadm init, once, after the load balancer can route to it. Never reset by Pulumi.
         lb_ready: list[pulumi.Resource] = list(getattr(load_balancer, "ready", []))
@@ -140,13 +142,10 @@ class K8sHACluster(pulumi.ComponentResource):
         )
 
         # 4. Control planes join one after another, workers in parallel (bounded lanes).
-        joins: dict[str, pulumi.Resource] = {}
-        join_waits = waves.join_waits(cfg)
-        minted = pulumi.Output.secret(mint.stdout)
+        minted: pulumi.Output[str] = pulumi.Output.secret(mint.stdout)
         for node in waves.join_order(cfg):
-            after = [mint, *(joins[n] for n in join_waits[node.name])]
-            joins[node.name] = self._join(first, node, minted, after)
-            self.joined[node.name] = self._labels(node, joins[node.name])
+            joined = self._join(first, node, minted, mint)
+            self.joined[node.name] = self._labels(node, joined)
 
         # 5. Calico (enforces NetworkPolicy), then wait until every node is Ready.
         calico = pinned_release(
@@ -184,23 +183,28 @@ class K8sHACluster(pulumi.ComponentResource):
     def _extra(self, node: Node) -> NodeExtras:
         return self._extras.get(node.name, NodeExtras())
 
-    def _prepare(self, node: Node, after: list[pulumi.Resource]) -> None:
+    def _lane(self, step: waves.Step) -> list[pulumi.Resource]:
+        """The per-node steps `step` waits for in its lane (see waves.py)."""
+        return [self._steps[s] for s in self._waits[step]]
+
+    def _prepare(self, node: Node) -> None:
         extra = self._extra(node)
         script = steps.prepare(self._cfg, node, extra.prepare_sections)
+        after = self._lane((waves.PREPARE, node.name))
         last: pulumi.Resource = run_step(self._access[node.name], "prepare", script, parent=self, depends_on=after)
         for step_name, before_join in extra.before_join:
             last = run_step(self._access[node.name], step_name, before_join, parent=self, depends_on=[last])
-        self.prepared[node.name] = last
+        self.prepared[node.name] = self._steps[(waves.PREPARE, node.name)] = last
 
-    def _join(self, first: Node, node: Node, minted: pulumi.Output[str], after: list[pulumi.Resource]) -> pulumi.Resource:
+    def _join(self, first: Node, node: Node, minted: pulumi.Output[str], mint: pulumi.Resource) -> pulumi.Resource:
         """Join with this update's join material; the node waits until its Node object exists."""
         control_plane = node.has(Role.CONTROL_PLANE)
-        return run_step(
+        joined = run_step(
             self._access[node.name],
             "kubeadm-join",
             steps.join(self._cfg, first, node, list(self._extra(node).taints)),
             parent=self,
-            depends_on=[self.prepared[node.name], *after],
+            depends_on=[self.prepared[node.name], mint, *self._lane((waves.JOIN, node.name))],
             stdin=minted.apply(lambda out: steps.join_material(out, control_plane)),
             delete=steps.reset(node),
             # A later mint (nodes added) must not re-run the joins of nodes already in the cluster.
@@ -209,6 +213,8 @@ class K8sHACluster(pulumi.ComponentResource):
             # never because the inventory was reordered or edited by mistake.
             protect=control_plane,
         )
+        self._steps[(waves.JOIN, node.name)] = joined
+        return joined
 
     def _labels(self, node: Node, joined: pulumi.Resource) -> pulumi.Resource:
         """The node's labels by server-side apply through the cluster's provider, no SSH. Taints stay

@@ -11,16 +11,21 @@ number of lanes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from config.inventory import Node, Role
 from config.platform import PlatformConfig
 
+PREPARE, JOIN = "prepare", "kubeadm-join"
+Step = tuple[str, str]
+"""(stage, node name): one per-node step (a node's preparation counts as one, GPU host step included)."""
 
-def lane_predecessors(names: Sequence[str], width: int | None) -> dict[str, str | None]:
-    """For each name, the one before it in its lane (None: first in its lane, or no bound)."""
+
+def lane_predecessors(items: Sequence[Step], width: int | None) -> dict[Step, Step | None]:
+    """For each item, the one before it in its lane (None: first in its lane, or no bound)."""
     if width is None:
-        return dict.fromkeys(names)
-    return {name: (names[i - width] if i >= width else None) for i, name in enumerate(names)}
+        return dict.fromkeys(items)
+    return {item: (items[i - width] if i >= width else None) for i, item in enumerate(items)}
 
 
 def prepare_order(cfg: PlatformConfig) -> list[str]:
@@ -34,27 +39,23 @@ def join_order(cfg: PlatformConfig) -> list[Node]:
     return [*cfg.inventory.control_planes[1:], *cfg.inventory.workers]
 
 
-def prepare_waits(cfg: PlatformConfig) -> dict[str, list[str]]:
-    """Node -> nodes whose preparation its own preparation waits for."""
-    before = lane_predecessors(prepare_order(cfg), cfg.ssh.session_lanes())
-    return {name: [p] if p else [] for name, p in before.items()}
+def step_sequence(cfg: PlatformConfig) -> list[Step]:
+    """Every per-node step in the order the program registers them: all preparations, then joins."""
+    return [(PREPARE, n) for n in prepare_order(cfg)] + [(JOIN, n.name) for n in join_order(cfg)]
 
 
-def join_waits(cfg: PlatformConfig) -> dict[str, list[str]]:
-    """Node -> nodes whose join its own join waits for.
+def step_waits(cfg: PlatformConfig) -> dict[Step, list[Step]]:
+    """Per-node step -> the per-node steps it waits for besides its own node's earlier steps.
 
-    Control planes join one after another (etcd membership changes must not overlap); workers
-    join in parallel, in at most `ssh.session_lanes()` lanes shared with the control planes.
+    One sequence of lanes runs through both stages, so preparations and joins together never
+    exceed `ssh.session_lanes()` at once. Control planes join one after another (etcd membership
+    changes must not overlap) whatever the bound; without a bound, nothing else is chained.
     """
-    joining = join_order(cfg)
-    before = lane_predecessors([n.name for n in joining], cfg.ssh.session_lanes())
-    waits: dict[str, list[str]] = {}
-    previous_cp: str | None = None
-    for node in joining:
-        deps = [p for p in (before[node.name],) if p]
-        if node.has(Role.CONTROL_PLANE):
-            if previous_cp is not None and previous_cp not in deps:
-                deps.append(previous_cp)
-            previous_cp = node.name
-        waits[node.name] = deps
+    sequence = step_sequence(cfg)
+    before = lane_predecessors(sequence, cfg.ssh.session_lanes())
+    waits = {step: [p] if p else [] for step, p in before.items()}
+    control_planes = [(JOIN, n.name) for n in join_order(cfg) if n.has(Role.CONTROL_PLANE)]
+    for earlier, later in pairwise(control_planes):
+        if earlier not in waits[later]:
+            waits[later].append(earlier)
     return waits
