@@ -3,8 +3,9 @@
 # Node preparation, last part: this host's sshd accepts as many simultaneous connection setups
 # (MaxStartups) and sessions per connection (MaxSessions) as the platform may open (see
 # ssh.max_parallel_sessions), instead of starting to refuse at 10. A drop-in early in
-# sshd_config.d (sshd keeps the first value it reads); checked with `sshd -t` before it replaces
-# anything, and sshd is reloaded, which keeps open sessions (this one included).
+# sshd_config.d, checked with `sshd -t` before it replaces anything; sshd is reloaded, which keeps
+# open sessions (this one included). A site's own setting may still win (sshd keeps the first
+# value of most keywords, but OpenSSH 9.2 keeps the last MaxStartups): the step reports that.
 # Parameters: SSHD_CONFIG (main config, which must Include the drop-in directory); files SSHD_LIMITS
 
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
@@ -30,9 +31,9 @@ if ((FILE_CHANGED == 1)); then
     fi
   done
 fi
-# A site setting read before the drop-in wins: say so rather than assume the limits apply.
+# Say so when a site setting wins, rather than assume the limits apply.
 wanted=$(grep -i '^MaxStartups ' <<<"$SSHD_LIMITS" | awk '{print $2}')
 effective=$("$sshd_bin" -T -f "$SSHD_CONFIG" 2>/dev/null | awk 'tolower($1) == "maxstartups" {print $2}')
 if [[ "$effective" != "$wanted" ]]; then
-  log "sshd's effective MaxStartups is ${effective:-unknown}, not ${wanted}: an earlier setting in ${SSHD_CONFIG} wins"
+  log "sshd's effective MaxStartups is ${effective:-unknown}, not ${wanted}: a site setting in ${SSHD_CONFIG} wins"
 fi
