@@ -37,9 +37,8 @@ def sshd_host(tmp_path: Path) -> dict[str, Path]:
 
 def run_limits(host: dict[str, Path], content: str) -> subprocess.CompletedProcess[str]:
     drop_in = HostFile(str(host["drop_ins"] / "05-jupyterhub-platform.conf"), content)
-    script = render_script(
-        "t", steps.SCRIPTS / "sshd-limits.sh", {"KUBE_DIR": "/nonexistent", "SSHD_CONFIG": str(host["main"])}, {"SSHD_LIMITS": drop_in}
-    )
+    params = {"KUBE_DIR": "/nonexistent", "SSHD_CONFIG": str(host["main"])}
+    script = render_script("t", steps.SCRIPTS / "sshd-limits.sh", params, {"SSHD_LIMITS": drop_in})
     env = {**os.environ, "PATH": f"{host['bin']}:{os.environ['PATH']}", "CALLS": str(host["calls"])}
     return subprocess.run(["bash", "-c", script.text], env=env, capture_output=True, text=True, timeout=60)
 
