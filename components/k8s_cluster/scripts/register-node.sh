@@ -7,7 +7,7 @@
 # Parameters: NODE_NAME REGISTER_TIMEOUT
 
 kubelet_conf="${KUBE_DIR}/kubelet.conf"
-[[ -s "$kubelet_conf" ]] || die "${kubelet_conf} is missing: ${NODE_NAME} has not joined"
+[[ -f "$kubelet_conf" ]] || die "${kubelet_conf} is missing: ${NODE_NAME} has not joined"
 wait_for "$REGISTER_TIMEOUT" "Node ${NODE_NAME} to register" \
   kubectl --kubeconfig "$kubelet_conf" get node "$NODE_NAME" --request-timeout=15s
 log "Node ${NODE_NAME} is registered"
