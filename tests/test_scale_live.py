@@ -162,7 +162,7 @@ def drive_joins(servers: Servers, root: Path, cfg: PlatformConfig, via_bastion: 
         script = steps.join(cfg, first, node, [], paths=node_paths(root, node.name))
         try:
             done.put((step, servers.ssh(script, material, via_bastion)))
-        except Exception as err:  # noqa: BLE001 (a timeout is a failed step, reported below)
+        except Exception as err:  # a timeout is a failed step, reported below
             done.put((step, err))
 
     start = time.monotonic()
