@@ -3,6 +3,7 @@ plane, bounded sessions behind a bastion, and a render cost that grows linearly,
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import pytest
 import yaml
 
 from components.k8s_cluster import waves
+from config.errors import ConfigError
+from config.loader import load_platform
 from config.ssh import BASTION_DEFAULT_SESSIONS
 from tests.graph import Graph
-from tests.helpers import ROOT
+from tests.helpers import ROOT, stack_raw
 from tests.scale_fixtures import BASTION, FIXTURE, scale_platform
 from tools import bench_render
 from tools import render as render_tool
@@ -112,3 +115,14 @@ def test_lanes_are_the_bound_and_control_planes_stay_serial() -> None:
     unbounded = waves.step_waits(scale_platform())
     assert unbounded[("kubeadm-join", "cp-3")] == [("kubeadm-join", "cp-2")]
     assert sum(len(w) for w in unbounded.values()) == 1
+
+
+def test_max_parallel_sessions_is_validated_and_defaults_with_a_bastion() -> None:
+    raw = copy.deepcopy(stack_raw("prod")[0])
+    raw["ssh"]["max_parallel_sessions"] = 0
+    with pytest.raises(ConfigError) as caught:
+        load_platform(raw, set(), missing_secrets_ok=True)
+    assert caught.value.lines() == ["error: ssh.max_parallel_sessions: Input should be greater than or equal to 1"]
+    assert scale_platform().ssh.session_lanes() is None
+    assert scale_platform(bastion=BASTION).ssh.session_lanes() == BASTION_DEFAULT_SESSIONS == 6
+    assert scale_platform(bastion=BASTION, max_parallel_sessions=20).ssh.session_lanes() == 20
