@@ -126,3 +126,15 @@ def test_max_parallel_sessions_is_validated_and_defaults_with_a_bastion() -> Non
     assert scale_platform().ssh.session_lanes() is None
     assert scale_platform(bastion=BASTION).ssh.session_lanes() == BASTION_DEFAULT_SESSIONS == 6
     assert scale_platform(bastion=BASTION, max_parallel_sessions=20).ssh.session_lanes() == 20
+
+
+def test_chain_cover_counts_the_fewest_chains() -> None:
+    def res(name: str, *deps: str) -> dict[str, Any]:
+        return {"name": name, "urn": f"u:{name}", "depends_on": [f"u:{d}" for d in deps]}
+
+    # a1 <- a2 <- a3 and b1 <- b2 are chains; c1 stands alone; x is outside the measured set.
+    plan = {"resources": [res("a1"), res("a2", "a1", "x"), res("a3", "a2"), res("b1", "x"), res("b2", "b1"), res("c1"), res("x")]}
+    assert bench_render.chain_cover(plan, ["a1", "a2", "a3", "b1", "b2", "c1"]) == 3
+    # Two steps waiting for the same one cannot share its chain.
+    fork = {"resources": [res("p"), res("q", "p"), res("r", "p")]}
+    assert bench_render.chain_cover(fork, ["p", "q", "r"]) == 2

@@ -14,6 +14,7 @@ Renders prod, the committed 200-worker fixture (without and with a bastion) and 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "under" if cpu < RENDER_LIMIT_SECONDS else "OVER"
     target = f"{verdict} the {RENDER_LIMIT_SECONDS:.0f} s target on an idle machine"
     print(f"{args.workers}-worker render: {wall:.2f} s wall, {cpu:.2f} s CPU ({target})")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kB on Linux
+    print(f"peak memory of this process (the largest render dominates): {peak_mib} MiB")
     return 0
 
 
