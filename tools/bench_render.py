@@ -95,7 +95,7 @@ def report(label: str, measured: tuple[float, float, dict[str, Any]]) -> None:
     wall, cpu, plan = measured
     workers = [n for n in plan["outputs"]["worker_nodes"] if not n.startswith("gpu-")]
     per_worker = {w: resources_of_node(plan, w) for w in workers}
-    usual, _ = Counter(len(r) for r in per_worker.values()).most_common(1)[0]
+    usual = min(len(r) for r in per_worker.values())  # what every worker costs; config may add to some
     typical = next(w for w in workers if len(per_worker[w]) == usual)
     extra = {w: len(r) - usual for w, r in per_worker.items() if len(r) != usual}
     sessions = sessions_per_host(plan)
