@@ -21,10 +21,7 @@ WORKER_PORTS = (10250, 10256)
 CONTROL_PLANE_PORTS = (10250, 10257, 10259, 2379, 2380)
 DRAIN_TIMEOUT_SECONDS = 600
 REGISTER_TIMEOUT_SECONDS = 300
-# Written only after `kubeadm init` / `kubeadm join` succeeded: the guards of those steps.
 KUBE_DIR = "/etc/kubernetes"
-INIT_MARKER = f"{KUBE_DIR}/jupyterhub-platform-initialised"
-JOIN_MARKER = f"{KUBE_DIR}/jupyterhub-platform-joined"
 # Every node this platform joined carries it (applied with its labels): only such nodes are ever
 # drained and deleted when they leave the inventory.
 MANAGED_LABEL = "node.jupyterhub-platform/managed"
@@ -51,6 +48,7 @@ class HostPaths:
     sshd_config: str = SSHD_CONFIG
     sshd_drop_in: str = SSHD_DROP_IN
 
+    # Written only after `kubeadm init` / `kubeadm join` succeeded: the guards of those steps.
     @property
     def init_marker(self) -> str:
         return f"{self.kube_dir}/jupyterhub-platform-initialised"
@@ -61,6 +59,7 @@ class HostPaths:
 
 
 ON_HOST = HostPaths()
+INIT_MARKER, JOIN_MARKER = ON_HOST.init_marker, ON_HOST.join_marker
 # kubeadm's own control-plane preflight floors; the configured minimums cannot go below them.
 CONTROL_PLANE_MIN_CPUS, CONTROL_PLANE_MIN_MEMORY_MIB = 2, 1700
 
