@@ -23,9 +23,9 @@ from components.haproxy_lb.hub_routes import routes_from_config, timing_from_con
 from components.jupyterhub.capacity import capacity_markdown, capacity_output
 from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
-from components.k8s_cluster.component import K8sHACluster
+from components.k8s_cluster.component import K8sHACluster, merge_extras
 from components.metallb.component import MetalLb
-from components.nfs_storage.component import NfsStorage
+from components.nfs_storage.component import NfsStorage, nfs_client_extras
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu_queries import gpu_nodes, gpu_resource_name
 from config.lifecycle import encryption_secret_key
@@ -74,9 +74,8 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
         outputs["load_balancer"] = lb.summary
     encryption = cfg.cluster.encryption_at_rest
     keys = {name: secrets.require(encryption_secret_key(name)) for name in (encryption.keys if encryption else [])}
-    cluster = K8sHACluster(
-        "cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg), encryption_keys=keys
-    )
+    extras = merge_extras(gpu_node_extras(cfg), nfs_client_extras(cfg))
+    cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=extras, encryption_keys=keys)
     outputs.update(
         cluster_mode="kubeadm",
         api_endpoint=cluster.api_endpoint,

@@ -9,6 +9,9 @@ from pydantic import Field
 from config.base import StrictModel
 from config.fields import HostOrAddress, SshHostKey
 
+# Below a stock sshd's MaxStartups start (10), leaving room for the few cluster-wide steps.
+BASTION_DEFAULT_SESSIONS = 6
+
 
 class Bastion(StrictModel):
     """A jump host in front of the node network."""
@@ -38,3 +41,16 @@ class SshConfig(StrictModel):
     """Optional jump host."""
     require_host_keys: bool = False
     """Refuse to run unless every node pins `ssh.host_key` (recommended for production)."""
+    max_parallel_sessions: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """At most this many per-node steps (preparation, joins) run at once: the program chains them
+    into this many lanes with `depends_on`, so the engine cannot start more. A handful of
+    cluster-wide steps (load balancer, NFS server, first control plane) may run beside them.
+    Default: unbounded without a bastion (every node is its own SSH server), and
+    `BASTION_DEFAULT_SESSIONS` with one (a stock sshd on the bastion starts refusing new
+    connections at 10 unauthenticated ones: `MaxStartups 10:30:100`)."""
+
+    def session_lanes(self) -> int | None:
+        """How many per-node steps may run at once; None means no bound from the program."""
+        if self.max_parallel_sessions is not None:
+            return self.max_parallel_sessions
+        return BASTION_DEFAULT_SESSIONS if self.bastion is not None else None

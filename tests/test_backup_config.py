@@ -87,7 +87,8 @@ def test_sftp_target_needs_its_key() -> None:
          "'hourly' or '*-*-* 02:30:00'"),
         ({**S3, "homes": {"retention": {"daily": 0, "weekly": 0, "monthly": 0}}},
          "error: backup.homes.retention: keep at least one period (all zero would forget every snapshot)"),
-        ({**S3, "etcd": {"client_sha256": {"amd64": "abc"}}}, "error: backup.etcd.client_sha256.amd64: has characters or a form this field does not allow"),
+        ({**S3, "etcd": {"client_sha256": {"amd64": "abc"}}},
+         "error: backup.etcd.client_sha256.amd64: has characters or a form this field does not allow"),
         ({**S3, "bogus": 1}, "error: backup.bogus: unknown key (check the spelling)"),
     ],
 )  # fmt: skip

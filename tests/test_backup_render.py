@@ -155,7 +155,8 @@ def test_install_step_writes_secrets_root_only_and_creates_the_repository(s3_end
     run_script(script, tmp_path, stdin=stdin, timeout=180)  # again: nothing rewritten, repository kept
     assert (conf / "restic.env").stat().st_mtime_ns == stamp
     # (other tests of this module share the bucket: look at this node's repository only)
-    configs = [o["Key"] for o in s3.list_objects_v2(Bucket="platform-backups", Prefix="jupyterhub-platform/prod/nfs-1/")["Contents"]]
+    listed = s3.list_objects_v2(Bucket="platform-backups", Prefix="jupyterhub-platform/prod/nfs-1/")
+    configs = [o["Key"] for o in listed["Contents"]]
     assert [key for key in configs if key.endswith("/config")] == ["jupyterhub-platform/prod/nfs-1/config"]
     # The env file holds the credentials for restic (quoted), sourced by the jobs.
     env = subprocess.run(

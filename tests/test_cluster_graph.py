@@ -12,6 +12,15 @@ import pytest
 from tests.graph import Graph
 
 COMMAND = "command:remote:Command"
+NODE_PATCH = "kubernetes:core/v1:NodePatch"
+NODES = {
+    "cp-1": "192.0.2.21",
+    "cp-2": "192.0.2.22",
+    "cp-3": "192.0.2.23",
+    "worker-1": "192.0.2.31",
+    "worker-2": "192.0.2.32",
+    "gpu-1": "192.0.2.41",
+}
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
 
 
@@ -24,11 +33,17 @@ def commands(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in plan["resources"] if r["type"] == COMMAND}
 
 
-def test_every_kubernetes_node_is_checked_and_prepared(prod: dict[str, Any]) -> None:
+def test_every_kubernetes_node_is_checked_and_prepared_in_one_step(prod: dict[str, Any], rendered: Rendered) -> None:
     names = commands(prod)
+    files = rendered("prod")[1] / "files" / "nodes"
     for node in ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
-        assert f"{node}-preflight" in names and f"{node}-prepare" in names
-        assert Graph(prod["resources"]).waits_for(f"{node}-prepare", f"{node}-preflight")
+        assert f"{node}-prepare" in names and f"{node}-preflight" not in names and f"{node}-nfs-client" not in names
+        text = (files / node / "prepare.sh").read_text()
+        # Sections in order, each in its own subshell: preflight refuses the host before anything changes.
+        marks = ["preflight passed", "apt-mark hold kubeadm", "sshd_bin=", "install_retrying nfs-common"]
+        positions = [text.index(m) for m in marks]
+        assert positions == sorted(positions), node
+        assert text.count("\n(\n") == 4, node
     assert "lb-1-prepare" not in names and "nfs-1-kubeadm-join" not in names
 
 
@@ -50,20 +65,57 @@ def test_control_plane_joins_are_chained_and_workers_are_not(prod: dict[str, Any
         assert not graph.ancestors(f"{worker}-kubeadm-join") & others
 
 
-def test_join_material_is_minted_right_before_each_join(prod: dict[str, Any]) -> None:
+def test_join_material_is_minted_once_for_every_join(prod: dict[str, Any]) -> None:
     graph = Graph(prod["resources"])
     cmds = commands(prod)
+    mint = cmds["cp-1-mint-join"]
+    assert not [n for n in cmds if n.startswith("cp-1-mint-join-")], "one mint per update, not one per node"
+    assert sorted(mint["additional_secret_outputs"]) == ["connection", "stderr", "stdout"]
+    assert mint["inputs"]["logging"] == "none"
+    # A new mint whenever the node list changes (nodes join), and never otherwise.
+    assert mint["inputs"]["triggers"][2:] == [f"{n}={a}" for n, a in NODES.items()]
+    # Minted once the first control plane is up, not after every node (no barrier across nodes).
+    assert graph.ancestors("cp-1-mint-join") >= {"cp-1-kubeadm-init", "cp-1-drain-removed-nodes"}
+    assert not graph.waits_for("cp-1-mint-join", "worker-1-prepare")
     for node in ["cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
-        mint = cmds[f"cp-1-mint-join-{node}"]
         join = cmds[f"{node}-kubeadm-join"]
-        assert graph.waits_for(f"{node}-kubeadm-join", f"cp-1-mint-join-{node}")
-        assert graph.waits_for(f"cp-1-mint-join-{node}", f"{node}-prepare"), "minted before the node was ready"
+        assert graph.waits_for(f"{node}-kubeadm-join", "cp-1-mint-join")
+        assert graph.waits_for(f"{node}-kubeadm-join", f"{node}-prepare")
         assert join["inputs"]["stdin"] == "[secret]"
-        assert sorted(mint["additional_secret_outputs"]) == ["stdout", "stderr"] or set(mint["additional_secret_outputs"]) >= {
-            "stdout",
-            "stderr",
+        # Material minted for later joins must not re-run the joins of nodes already in the cluster.
+        assert join["ignore_changes"] == ["stdin"]
+
+
+def test_no_worker_step_runs_on_the_first_control_plane(prod: dict[str, Any]) -> None:
+    cp1 = sorted(n for n in commands(prod) if n.startswith("cp-1-"))
+    assert cp1 == [
+        "cp-1-admin-kubeconfig",
+        "cp-1-drain-removed-nodes",
+        "cp-1-kubeadm-init",
+        "cp-1-mint-join",
+        "cp-1-prepare",
+        "cp-1-wait-nodes-ready",
+    ]
+
+
+def test_labels_go_through_the_kubernetes_api(prod: dict[str, Any]) -> None:
+    graph = Graph(prod["resources"])
+    provider = next(r for r in prod["resources"] if r["name"] == "cluster-provider")
+    patches = {r["name"]: r for r in prod["resources"] if r["type"] == NODE_PATCH and r["name"].endswith("-labels")}
+    assert set(patches) == {f"{n}-labels" for n in NODES}
+    for node, address in NODES.items():
+        patch = patches[f"{node}-labels"]
+        meta = patch["inputs"]["metadata"]
+        assert meta["name"] == node and meta["labels"]["node.jupyterhub-platform/managed"] == "true"
+        assert meta["annotations"] == {
+            "pulumi.com/patchFieldManager": "jupyterhub-platform",
+            "pulumi.com/patchForce": "true",
+            "node.jupyterhub-platform/address": address,
         }
-        assert mint["inputs"]["logging"] == "none"
+        assert patch["provider"].startswith(provider["urn"])
+        assert graph.waits_for(f"{node}-labels", "cp-1-kubeadm-init" if node == "cp-1" else f"{node}-kubeadm-join")
+    assert patches["worker-1-labels"]["inputs"]["metadata"]["labels"]["node-role.kubernetes.io/worker"] == ""
+    assert "node-role.kubernetes.io/worker" not in patches["cp-1-labels"]["inputs"]["metadata"]["labels"]
 
 
 def test_first_control_plane_is_protected_and_never_reset(prod: dict[str, Any]) -> None:
@@ -72,22 +124,28 @@ def test_first_control_plane_is_protected_and_never_reset(prod: dict[str, Any]) 
     assert init["protect"] is True
     assert "create" in init["ignore_changes"]
     assert "delete" not in init["inputs"]
-    assert "delete" not in cmds["cp-1-register-cp-1"]["inputs"]
     # The init step may tell the operator when a reset is safe, but never runs one itself.
     runs_reset = re.compile(r"^\s*(timeout \S+ )?kubeadm reset")
     assert not [line for line in init["inputs"]["create"].splitlines() if runs_reset.match(line)]
     assert "'kubeadm reset -f' on ${NODE_NAME} is safe" in init["inputs"]["create"]
+    assert "cp-1-kubeadm-join" not in cmds
 
 
-def test_removed_nodes_are_drained_then_reset(prod: dict[str, Any]) -> None:
+def test_removed_nodes_are_drained_before_any_join_or_reset(prod: dict[str, Any], rendered: Rendered) -> None:
     graph = Graph(prod["resources"])
     cmds = commands(prod)
+    drain = cmds["cp-1-drain-removed-nodes"]
+    assert drain["inputs"]["triggers"][2:] == [f"{n}={a}" for n, a in NODES.items()]
+    script = (rendered("prod")[1] / "files/nodes/cp-1/drain-removed-nodes.sh").read_text()
+    assert "kubectl drain" in script and "export MANAGED_LABEL=node.jupyterhub-platform/managed" in script
+    assert "delete" not in drain["inputs"]
+    # Before the mint, so before every join of the update; resets are deletions, which the engine
+    # runs after every create and update.
+    assert graph.waits_for("cp-1-mint-join", "cp-1-drain-removed-nodes")
     for node in ["cp-2", "worker-1", "gpu-1"]:
-        join, register = cmds[f"{node}-kubeadm-join"], cmds[f"cp-1-register-{node}"]
+        join = cmds[f"{node}-kubeadm-join"]
         assert "kubeadm reset" in join["inputs"]["delete"] and join["delete_before_replace"]
-        assert "kubectl drain" in register["inputs"]["delete"] and register["delete_before_replace"]
-        # Deletion runs in reverse dependency order: the drain (register) goes before the reset (join).
-        assert graph.waits_for(f"cp-1-register-{node}", f"{node}-kubeadm-join")
+        assert graph.waits_for(f"{node}-kubeadm-join", "cp-1-drain-removed-nodes")
 
 
 def test_no_secret_in_any_command_line(rendered: Rendered) -> None:
@@ -115,7 +173,7 @@ def test_kubeconfig_output_is_secret_and_provider_uses_it(prod: dict[str, Any]) 
 def test_calico_after_every_join_and_nodes_ready_after_calico(prod: dict[str, Any]) -> None:
     graph = Graph(prod["resources"])
     for node in ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:
-        assert graph.waits_for("cluster-calico", f"cp-1-register-{node}")
+        assert graph.waits_for("cluster-calico", f"{node}-labels")
     assert graph.waits_for("cp-1-wait-nodes-ready", "cluster-calico")
     calico = next(r for r in prod["resources"] if r["name"] == "cluster-calico")
     pools = calico["inputs"]["values"]["installation"]["calicoNetwork"]["ipPools"]

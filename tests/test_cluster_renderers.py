@@ -14,6 +14,7 @@ from components.k8s_cluster import steps
 from components.k8s_cluster.kubeadm_config import render_init_config, render_join_config
 from config.platform import PlatformConfig
 from tests.helpers import ROOT, check_golden, require_tool, stack_platform
+from tests.scale_fixtures import BASTION, scale_platform
 
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
 
@@ -66,11 +67,32 @@ def test_join_config_has_slots_not_secrets() -> None:
     ]
 
 
-def test_labels_are_applied_after_join() -> None:
+def test_labels_include_roles_extras_and_the_managed_marker() -> None:
     cfg = stack_platform("prod")
-    script = steps.register(node(cfg, "cp-1"), node(cfg, "gpu-1"), {"extra/label": "x"}).text
-    assert "export NODE_LABELS=" in script
-    assert "node-role.kubernetes.io/worker=" in script and "extra/label=x" in script
+    labels = steps.labels(node(cfg, "gpu-1"), {"extra/label": "x"})
+    assert labels["node-role.kubernetes.io/worker"] == "" and labels["extra/label"] == "x"
+    assert labels[steps.MANAGED_LABEL] == "true"
+    first = steps.labels(node(cfg, "cp-1"), {})
+    assert first[steps.MANAGED_LABEL] == "true" and "node-role.kubernetes.io/worker" not in first
+
+
+def test_join_material_keeps_the_certificate_key_from_workers() -> None:
+    minted = f"abcdef.0123456789abcdef sha256:{'a' * 64} {'b' * 64} 2000 1500\n"
+    assert steps.join_material(minted, control_plane=False) == f"abcdef.0123456789abcdef sha256:{'a' * 64} - 2000\n"
+    assert steps.join_material(minted, control_plane=True) == f"abcdef.0123456789abcdef sha256:{'a' * 64} {'b' * 64} 1500\n"
+    assert steps.join_material("garbage", control_plane=False) == "garbage"
+
+
+def test_token_lives_through_every_preparation_and_join_round() -> None:
+    cfg = stack_platform("prod")
+    # Unbounded lanes: one preparation round, one round of worker joins beside three control-plane
+    # rounds (a conservative count), plus a quarter hour.
+    assert steps.token_ttl_seconds(cfg) == 1200 + (1 + 3) * (600 + 300) + 900
+    big = scale_platform(bastion=BASTION, max_parallel_sessions=10)
+    assert len(big.inventory.kubernetes_nodes) == 204  # 3 control planes, 200 CPU workers, a GPU worker
+    # 21 preparation rounds of 10 lanes; 21 join rounds (203 joining) plus the 3 control planes.
+    assert steps.token_ttl_seconds(big) == 21 * 1200 + (21 + 3) * (600 + 300) + 900
+    assert steps.token_ttl_seconds(scale_platform(max_parallel_sessions=2)) == 24 * 3600  # capped at a day
 
 
 def test_every_rendered_script_passes_shellcheck(rendered: Rendered, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from components.k8s_cluster.steps import SCRIPTS
 TOKEN = "abcdef.0123456789abcdef"
 CA_HASH = "sha256:" + "a" * 64
 CERT_KEY = "b" * 64
+LATER = str(int(time.time()) + 3600)  # join material's expiry (Unix time)
 
 # Stand-ins log their argv; kubeadm behaves like the real one as far as files are concerned.
 KUBEADM = r"""#!/usr/bin/env bash
@@ -69,7 +71,7 @@ def calls(host: dict[str, str]) -> list[str]:
 
 
 INIT = {"API_ENDPOINT": "k8s-api.example.org:6443", "JOIN_TIMEOUT": "30", "NODE_NAME": "cp-1"}
-JOIN = {"NODE_NAME": "worker-1", "JOIN_ROLE": "worker", "JOIN_TIMEOUT": "30", "MINT_STEP": "cp-1-mint-join-worker-1"}
+JOIN = {"NODE_NAME": "worker-1", "JOIN_ROLE": "worker", "JOIN_TIMEOUT": "30", "MINT_STEP": "cp-1-mint-join"}
 
 
 def test_init_runs_once(host: dict[str, str]) -> None:
@@ -97,7 +99,7 @@ def test_init_refuses_a_node_that_joined_as_another_control_plane(host: dict[str
 
 
 def test_join_fills_the_template_from_stdin_and_runs_once(host: dict[str, str]) -> None:
-    material = f"{TOKEN} {CA_HASH} {CERT_KEY}\n"
+    material = f"{TOKEN} {CA_HASH} {CERT_KEY} {LATER}\n"
     result = run(host, "join.sh", JOIN, stdin=material)
     assert result.returncode == 0, result.stderr
     seen = Path(host["KUBE_DIR"], "seen-join.yaml").read_text()
@@ -110,17 +112,27 @@ def test_join_fills_the_template_from_stdin_and_runs_once(host: dict[str, str]) 
 
 def test_half_finished_join_is_reset_first(host: dict[str, str]) -> None:
     Path(host["KUBE_DIR"], "bootstrap-kubelet.conf").touch()
-    result = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} -\n")
+    result = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} - {LATER}\n")
     assert result.returncode == 0, result.stderr
     kubeadm = [c.split()[1] for c in calls(host) if c.startswith("kubeadm")]
     assert kubeadm == ["reset", "join"]
 
 
 def test_failed_join_says_how_to_mint_fresh_material(host: dict[str, str]) -> None:
-    result = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} -\n", JOIN_EXIT="1")
+    result = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} - {LATER}\n", JOIN_EXIT="1")
     assert result.returncode != 0
-    assert "pulumi up --replace '<urn of cp-1-mint-join-worker-1>'" in result.stderr
+    assert "pulumi up --replace '<urn of cp-1-mint-join>'" in result.stderr
     assert not Path(host["KUBE_DIR"], "joined").exists()
+
+
+def test_stale_join_material_is_refused_before_kubeadm_runs(host: dict[str, str]) -> None:
+    stale = str(int(time.time()) - 10)
+    result = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} - {stale}\n")
+    assert result.returncode != 0
+    assert "join material expired at" in result.stderr and "pulumi up --replace '<urn of cp-1-mint-join>'" in result.stderr
+    assert not any(c.startswith("kubeadm") for c in calls(host))
+    missing = run(host, "join.sh", JOIN, stdin=f"{TOKEN} {CA_HASH} -\n")
+    assert missing.returncode != 0 and "no expiry time" in missing.stderr
 
 
 def test_join_rejects_garbage_material(host: dict[str, str]) -> None:
@@ -136,23 +148,63 @@ def test_mint_prints_material_without_secrets_on_command_lines(host: dict[str, s
          "-keyout", str(tmp_path / "ca.key"), "-out", str(pki / "ca.crt")],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
-    result = run(host, "mint-join.sh", {"JOINING_NODE": "cp-2", "CONTROL_PLANE_JOIN": "true"})
+    params = {"TOKEN_TTL_SECONDS": "7200", "CERTS_TTL_SECONDS": "6600", "CONTROL_PLANE_JOINS": "true"}
+    before = int(time.time())
+    result = run(host, "mint-join.sh", params)
     assert result.returncode == 0, result.stderr
-    token, ca_hash, cert_key = result.stdout.split()
+    token, ca_hash, cert_key, token_expires, certs_expires = result.stdout.split()
     assert token == TOKEN and cert_key == CERT_KEY and ca_hash.startswith("sha256:") and len(ca_hash) == 71
+    assert before + 7200 <= int(token_expires) <= int(time.time()) + 7200
+    assert int(certs_expires) == int(token_expires) - 600
+    assert "kubeadm token create --ttl 7200s" in "\n".join(calls(host))
     logged = "\n".join(calls(host))
     assert TOKEN not in logged and CERT_KEY not in logged
+    # Without control-plane joins nothing is uploaded and there is no certificate key.
+    workers_only = run(host, "mint-join.sh", {**params, "CONTROL_PLANE_JOINS": "false"})
+    assert workers_only.stdout.split()[2:5:2] == ["-", "-"]
+    assert sum("upload-certs" in c for c in calls(host)) == 1
+
+
+DRAIN = {"EXPECTED_NODES": "cp-1=192.0.2.21 worker-1=192.0.2.31", "MANAGED_LABEL": "node.x/managed", "DRAIN_TIMEOUT": "5"}
 
 
 def test_drain_stops_when_the_api_cannot_be_asked(host: dict[str, str]) -> None:
     kubectl = Path(host["PATH"].split(":")[0], "kubectl")
     kubectl.write_text("#!/usr/bin/env bash\necho 'connection refused' >&2\nexit 1\n")
-    result = run(host, "drain-node.sh", {"NODE_NAME": "worker-1", "DRAIN_TIMEOUT": "5"})
-    assert result.returncode != 0 and "already gone" not in result.stderr
+    result = run(host, "drain-node.sh", DRAIN)
+    assert result.returncode != 0 and "drained" not in result.stderr
+
+
+def test_only_managed_nodes_that_left_or_moved_are_drained(host: dict[str, str]) -> None:
+    # kubectl stand-in: the API lists the managed nodes (the script asks with the label selector).
+    kubectl = Path(host["PATH"].split(":")[0], "kubectl")
+    listing = "cp-1 192.0.2.21\nworker-1 192.0.2.99\nworker-7 192.0.2.37\n"
+    kubectl.write_text(
+        "#!/usr/bin/env bash\nprintf 'kubectl %s\\n' \"$*\" >>\"$CALLS\"\n"
+        f"if [[ $1 == get && $2 == nodes ]]; then printf '{listing}'; fi\n"
+    )
+    result = run(host, "drain-node.sh", DRAIN)
+    assert result.returncode == 0, result.stderr
+    log = calls(host)
+    assert any(c.startswith("kubectl get nodes -l node.x/managed=true") for c in log)
+    drained = [c.split()[2] for c in log if c.startswith("kubectl drain")]
+    deleted = [c.split()[3] for c in log if c.startswith("kubectl delete node")]
+    assert drained == deleted == ["worker-1", "worker-7"]  # moved to another address; left the inventory
+    assert "the host was replaced" in result.stderr
+
+
+def test_register_waits_for_the_node_with_its_own_credentials(host: dict[str, str]) -> None:
+    params = {"NODE_NAME": "worker-1", "REGISTER_TIMEOUT": "5"}
+    missing = run(host, "register-node.sh", params)
+    assert missing.returncode != 0 and "has not joined" in missing.stderr
+    Path(host["KUBE_DIR"], "kubelet.conf").write_text("kubelet credentials\n")
+    result = run(host, "register-node.sh", params)
+    assert result.returncode == 0, result.stderr
+    assert f"kubectl --kubeconfig {host['KUBE_DIR']}/kubelet.conf get node worker-1 --request-timeout=15s" in calls(host)
 
 
 def test_a_joined_node_whose_role_changed_is_refused(host: dict[str, str]) -> None:
-    material = f"{TOKEN} {CA_HASH} {CERT_KEY}\n"
+    material = f"{TOKEN} {CA_HASH} {CERT_KEY} {LATER}\n"
     assert run(host, "join.sh", JOIN, stdin=material).returncode == 0
     result = run(host, "join.sh", {**JOIN, "JOIN_ROLE": "control-plane"}, stdin=material)
     assert result.returncode != 0 and "joined as worker and is now configured as control-plane" in result.stderr

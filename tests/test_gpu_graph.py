@@ -41,12 +41,14 @@ def test_prod_gpu_pool_graph(rendered: Any) -> None:
     assert release["inputs"]["values"]["driver"]["enabled"] is False
     pool = next(r for r in plan["resources"] if r["name"] == "gpu-pool")
     assert pool["type"] == "jupyterhub-platform:gpu:GpuNodePool"
-    # Join taint and labels reach the cluster's join and register steps.
+    # Join taint and labels reach the cluster's join step and its labels patch.
     join_template = (out / "files/nodes/gpu-1/etc/kubernetes/join-template.yaml").read_text()
     assert "nvidia.com/gpu" in join_template and "present" in join_template
-    register = (out / "files/nodes/cp-1/register-gpu-1.sh").read_text()
-    assert "nvidia.com/gpu.present=true" in register and "nvidia.com/mig.config" not in register
-    patch = yaml.safe_load((out / "files/manifests/Node-cluster-gpu-1.yaml").read_text())
+    labels = next(r for r in plan["resources"] if r["name"] == "gpu-1-labels")["inputs"]["metadata"]["labels"]
+    assert labels["nvidia.com/gpu.present"] == "true" and "nvidia.com/mig.config" not in labels
+    # Node patches are not manifests of their own in the render; their inputs are in plan.json.
+    assert not (out / "files/manifests/Node-cluster-gpu-1.yaml").exists()
+    patch = next(r for r in plan["resources"] if r["name"] == "gpu-pool-labels-gpu-1")["inputs"]
     assert patch["metadata"]["labels"]["nvidia.com/mig.config"] == "h100-80gb-all-1g.10gb"
     assert (out / "files/nodes/gpu-1/gpu-host.sh").is_file()
     assert plan["outputs"]["gpu_seats"] == 14

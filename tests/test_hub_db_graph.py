@@ -22,6 +22,7 @@ COMMAND = "command:remote:Command"
 PV = "kubernetes:core/v1:PersistentVolume"
 SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+NODE_PATCH = "kubernetes:core/v1:NodePatch"
 PROD_NODES = {hub: ("worker-1", "192.0.2.31") for hub in ("teaching", "exam", "grading")}  # default: first CPU worker
 
 
@@ -90,7 +91,7 @@ def test_directory_after_the_node_joined_and_before_the_hub_release(prod: Stack)
         volume = prod.one(f"hub-db-{hub}", PV)
         release = prod.one(f"hub-{hub}", RELEASE)
         assert prod.waits_for(step, prod.one(f"{node}-kubeadm-join", COMMAND))
-        assert prod.waits_for(step, prod.one(f"cp-1-register-{node}", COMMAND)), "the node must be registered first"
+        assert prod.waits_for(step, prod.one(f"{node}-labels", NODE_PATCH)), "the node must be registered first"
         assert step.urn in volume.depends_on and volume.urn in release.depends_on
         assert prod.waits_for(release, step)
         # Nothing that the hub release waits for is delayed by another hub's volume.

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.common.remote import NodeAccess
-from components.nfs_storage.component import NfsClaims, NfsStorage, SharedFolderClaim
+from components.nfs_storage.component import NfsClaims, NfsStorage, SharedFolderClaim, nfs_client_extras
 from config.loader import load_platform
 from config.platform import PlatformConfig
 from tests.graph import Graph
@@ -96,14 +96,13 @@ def test_user_data_is_protected_and_retained() -> None:
 def test_host_steps_and_ordering() -> None:
     recorder, _ = run(platform(2), namespaces=("jhub-a", "jhub-b"))
     graph = Graph(plan(recorder))
-    clients = [r.name for r in recorder.by_type("command:remote:Command") if r.name.endswith("-nfs-client")]
-    assert sorted(clients) == ["cp-1-nfs-client", "w-0-nfs-client", "w-1-nfs-client"]  # every Kubernetes node, not nfs-1
-    for step in [*clients, "nfs-1-nfs-server"]:
-        assert recorder.named(step).depends_on == [], step  # parallel with node preparation
+    steps = sorted(r.name for r in recorder.by_type("command:remote:Command"))
+    # The clients are part of each node's preparation (nfs_client_extras), not steps of their own.
+    assert steps == ["nfs-1-nfs-homes-jhub-a", "nfs-1-nfs-homes-jhub-b", "nfs-1-nfs-server"]
+    assert recorder.named("nfs-1-nfs-server").depends_on == []  # parallel with node preparation
     assert graph.waits_for("nfs-1-nfs-homes-jhub-a", "nfs-1-nfs-server")
     for name in ("nfs-jhub-a-homes-pvc", "nfs-jhub-b-shared-datasets-pv", "nfs-csi-driver"):
-        for step in [*clients, "nfs-1-nfs-server"]:
-            assert graph.waits_for(name, step), (name, step)
+        assert graph.waits_for(name, "nfs-1-nfs-server"), name
     assert graph.waits_for("nfs-jhub-a-homes-pvc", "nfs-jhub-a-homes-pv")
     assert graph.waits_for("nfs-jhub-b-homes-pv", "nfs-1-nfs-homes-jhub-b")
     assert not graph.waits_for("nfs-jhub-a-homes-pv", "nfs-1-nfs-homes-jhub-b")
@@ -124,9 +123,11 @@ def test_no_secret_in_scripts_or_commands() -> None:
 
 
 def test_external_nas_has_no_server_steps() -> None:
-    recorder, _ = run(platform(1, nfs_node=False, mode="external", server="nas.example.org"))
-    steps = {r.name for r in recorder.by_type("command:remote:Command")}
-    assert steps == {"cp-1-nfs-client", "w-0-nfs-client"}
+    cfg = platform(1, nfs_node=False, mode="external", server="nas.example.org")
+    recorder, _ = run(cfg)
+    assert not recorder.by_type("command:remote:Command")
+    # Clients still go on every Kubernetes node, inside its preparation.
+    assert set(nfs_client_extras(cfg)) == {"cp-1", "w-0"}
     pv = recorder.named("nfs-jhub-a-homes-pv")
     assert pv.inputs["spec"]["nfs"] == {"server": "nas.example.org", "path": "/srv/nfs/jupyterhub/homes/jhub-a"}
 
@@ -144,7 +145,8 @@ def test_prod_stack_wiring() -> None:
     assert cluster_ready, "the CSI driver must wait for the cluster"
     homes = [r.name for r in pvcs if r.name.endswith("-homes-pvc")]
     for name in homes:
-        assert graph.waits_for(name, "nfs-1-nfs-server") and graph.waits_for(name, "worker-1-nfs-client")
+        # The client installed in each node's preparation, which everything on the cluster waits for.
+        assert graph.waits_for(name, "nfs-1-nfs-server") and graph.waits_for(name, "worker-1-prepare")
     assert recorder.outputs["storage"] == {
         "nfs_server": "192.0.2.51",
         "export_path": "/srv/nfs/jupyterhub",

@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import resource as resource_runtime
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import Stack
 
 from components.common import artifacts
@@ -200,13 +202,14 @@ def _root_stack_for(project: str, stack: str) -> None:
 def install(project: str, stack: str) -> Recorder:
     """Install the recording mocks (once per process) and return the recorder, cleared."""
     global _RECORDER
-    root = pulumi.runtime.settings.get_root_resource()
-    if _RECORDER is None or (root is not None and root._name != f"{project}-{stack}"):
-        # A new root Stack per stack name: otherwise every resource of a later run of another stack would
-        # hang below the first run's `urn:pulumi:<first stack>::...` root (the order of tests would matter).
-        _RECORDER = _RECORDER or Recorder()
+    if _RECORDER is None:
+        _RECORDER = Recorder()
+        # The SDK walks and formats the whole Python stack for every registration to report source
+        # positions to the engine; mocks ignore them, and at thousands of resources that walk is a
+        # large share of the render. (pulumi is pinned; without the hook only speed changes.)
+        if hasattr(resource_runtime, "_get_stack_trace"):
+            resource_runtime._get_stack_trace = source_pb2.StackTrace
         m = _Mocks(_RECORDER)
-        pulumi.runtime.settings.ROOT.set(None)
         mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
     pulumi.runtime.settings._set_stack(stack)
     pulumi.runtime.settings._set_project(project)

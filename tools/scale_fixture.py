@@ -1,7 +1,7 @@
 """Write tests/fixtures/scale-200.yaml: the prod stack grown to 200 CPU workers.
 
 Prod's own CPU workers are kept (config may name them, e.g. a hub database's node); copies of
-the first one are added until there are N.
+the first one are added until there are N, the node network widened to a supernet if they do not fit.
 
     python -m tools.scale_fixture [--workers N] [--out FILE]
 
@@ -28,6 +28,10 @@ def scaled(prod: dict[str, Any], workers: int) -> dict[str, Any]:
     taken = {str(n["address"]) for n in inventory["nodes"]}
     vip = (config.get("jupyterhub-platform:load_balancer") or {}).get("vip")
     taken |= {str(vip)} if vip else set()
+    # Widen the node network (a supernet keeps every existing address inside) until the workers fit.
+    while network.num_addresses - 2 - len(taken) < workers:
+        network = network.supernet()
+    inventory = {**inventory, "node_network": str(network)}
     free = (str(a) for a in network.hosts() if str(a) not in taken)
     cpu_workers = [n for n in inventory["nodes"] if n["roles"] == ["worker"] and not n.get("gpu")]
     template = cpu_workers[0]

@@ -63,6 +63,7 @@ def run_step(
     triggers: Sequence[pulumi.Input[str]] = (),
     protect: bool = False,
     ignore_create_changes: bool = False,
+    ignore_changes: Sequence[str] = (),
     resource_name: str | None = None,
 ) -> command.remote.Command:
     """One remote step on one node, named `<node>-<step>`.
@@ -81,7 +82,7 @@ def run_step(
         depends_on=list(depends_on),
         delete_before_replace=delete is not None,
         protect=protect,
-        ignore_changes=["create"] if ignore_create_changes else None,
+        ignore_changes=[*(["create"] if ignore_create_changes else []), *ignore_changes] or None,
         additional_secret_outputs=["stdout", "stderr"] if prints_secrets else None,
     )
     return command.remote.Command(

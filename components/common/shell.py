@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,9 +59,34 @@ def render_script(
 
     Each file is exported as two variables: `VAR` (content) and `VAR_PATH`, plus `VAR_MODE`.
     """
+    bodies = body if isinstance(body, list) else [body]
+    return _assemble(name, [read_body(p) for p in bodies], params, files)
+
+
+def render_sections(
+    name: str,
+    sections: Sequence[Sequence[Path]],
+    params: Mapping[str, str | int | bool] | None = None,
+    files: Mapping[str, HostFile] | None = None,
+) -> RenderedScript:
+    """Several steps' bodies back to back in one script (one SSH session instead of several).
+
+    Each section runs in its own subshell, in order: an `exit 0` in one (an "already done" guard)
+    ends only that section, while a failure stops the whole script (`set -e` sees the subshell fail),
+    so a later section never runs after an earlier one failed.
+    """
+    texts = ["(\n" + "\n\n".join(read_body(p) for p in section) + "\n)" for section in sections]
+    return _assemble(name, texts, params, files)
+
+
+def _assemble(
+    name: str,
+    body_texts: list[str],
+    params: Mapping[str, str | int | bool] | None,
+    files: Mapping[str, HostFile] | None,
+) -> RenderedScript:
     params = dict(params or {})
     files = dict(files or {})
-    bodies = body if isinstance(body, list) else [body]
     for key in [*params, *files]:
         if not key.isidentifier() or key.upper() != key:
             raise ValueError(f"script parameter {key!r} must be an UPPER_CASE identifier")
@@ -81,7 +106,7 @@ def render_script(
         "set -euo pipefail",
         "\n".join(header),
         read_body(COMMON_SCRIPTS / "lib.sh"),
-        *(read_body(p) for p in bodies),
+        *body_texts,
     ]
     text = "\n\n".join(parts) + "\n"
     if any(line == _WRAP_MARKER for line in text.splitlines()):

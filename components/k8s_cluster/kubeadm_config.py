@@ -25,8 +25,14 @@ def kubeadm_api(cfg: PlatformConfig) -> str:
     return BY_MINOR.get(cfg.cluster.kubernetes_minor, NEWEST).kubeadm_api
 
 
+# libyaml's emitter when PyYAML has it: one join config per node, and at 1,000 nodes the pure-Python
+# emitter is seconds of the render. For these documents (short scalars, no multi-line strings) both
+# emit the same text; the golden files check it.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _dump(*documents: dict[str, Any]) -> str:
-    return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in documents)
+    return "---\n".join(yaml.dump(d, Dumper=_DUMPER, sort_keys=False) for d in documents)
 
 
 def node_taints(node: Node) -> list[Taint]:

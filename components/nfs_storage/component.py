@@ -1,7 +1,8 @@
 """NfsStorage: the NFS server (or a NAS), NFS clients on the nodes, csi-driver-nfs, and the volumes.
 
-Runbook order: server step on the `nfs` host and client packages on every Kubernetes node, all in
-parallel with node preparation (no per-node stage) ▸ CSI driver release and the retained
+Runbook order: server step on the `nfs` host in parallel with node preparation, which installs
+the client packages on every Kubernetes node (`nfs_client_extras`: a section of the cluster's
+prepare step, so no resource or SSH session of its own) ▸ CSI driver release and the retained
 StorageClass once the cluster is ready ▸ per hub namespace (`claims_for_namespace`): its homes
 directory on the server, then pre-bound static volumes and claims for homes and shared folders.
 
@@ -22,6 +23,7 @@ import pulumi_kubernetes as k8s
 from components.common.charts import pinned_release
 from components.common.remote import NodeAccess, run_step
 from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
+from components.k8s_cluster.component import NodeExtras
 from components.nfs_storage import manifests
 from config.inventory import Node
 from config.nfs import DYNAMIC_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
@@ -73,8 +75,20 @@ def server_script(settings: NfsConfig, clients: Sequence[str]) -> RenderedScript
     )
 
 
+# The NFS client, as bodies the cluster runs inside each node's prepare step.
+CLIENT_SECTION = [SCRIPTS / "nfs-client.sh"]
+
+
 def client_script() -> RenderedScript:
-    return render_script("nfs-client", SCRIPTS / "nfs-client.sh")
+    return render_script("nfs-client", CLIENT_SECTION)
+
+
+def nfs_client_extras(cfg: PlatformConfig) -> dict[str, NodeExtras]:
+    """nfs-common on every Kubernetes node the platform builds, before it joins (so before any pod
+    that mounts a home can land on it)."""
+    if not cfg.builds_cluster:
+        return {}
+    return {n.name: NodeExtras(prepare_sections=[CLIENT_SECTION]) for n in cfg.inventory.kubernetes_nodes}
 
 
 def directory_script(step: str, settings: NfsConfig, directory: str) -> RenderedScript:
@@ -99,7 +113,6 @@ class NfsStorage(pulumi.ComponentResource):
         server_address: str,
         export_clients: Sequence[str],
         server_node: Node | None,
-        client_nodes: Sequence[Node],
         access: Mapping[str, NodeAccess],
         controller_replicas: int,
         provider: k8s.Provider,
@@ -115,13 +128,10 @@ class NfsStorage(pulumi.ComponentResource):
         self.storage_class_name = settings.storage_class_name
         self._server_access = access.get(server_node.name) if server_node is not None else None
 
-        # Host steps run after the node's preparation (`prepared`: the last preparation step per node), so
-        # two steps of one host never use apt at the same time; a host that is no Kubernetes node starts at once.
+        # The server step waits for its host's preparation when that host is also a Kubernetes node
+        # (two steps of one host never use apt at the same time); a dedicated NFS host starts at once.
+        # The clients are part of each node's preparation (`nfs_client_extras`).
         prepared = dict(prepared or {})
-
-        def after_prepare(node: str) -> list[pulumi.Resource]:
-            return [prepared[node]] if node in prepared else []
-
         self.server_step = None
         if self._server_access is not None and server_node is not None:
             self.server_step = run_step(
@@ -129,14 +139,9 @@ class NfsStorage(pulumi.ComponentResource):
                 "nfs-server",
                 server_script(settings, export_clients),
                 parent=self,
-                depends_on=after_prepare(server_node.name),
+                depends_on=[prepared[server_node.name]] if server_node.name in prepared else [],
             )
-        self.client_steps = [
-            run_step(access[n.name], "nfs-client", client_script(), parent=self, depends_on=after_prepare(n.name))
-            for n in client_nodes
-            if n.name in access
-        ]
-        host_steps: list[pulumi.Resource] = [*self.client_steps, *([self.server_step] if self.server_step else [])]
+        host_steps: list[pulumi.Resource] = [self.server_step] if self.server_step else []
 
         k8s_opts = pulumi.ResourceOptions(provider=provider, parent=self, depends_on=[*depends_on, *host_steps])
         self.csi_driver = pinned_release(
@@ -186,7 +191,6 @@ class NfsStorage(pulumi.ComponentResource):
             server_address=nfs_server_address(cfg),
             export_clients=nfs_export_clients(cfg),
             server_node=nfs_server_node(cfg),
-            client_nodes=cfg.inventory.kubernetes_nodes if cfg.builds_cluster else [],
             access=access,
             controller_replicas=csi_controller_replicas(cfg),
             provider=provider,

@@ -8,7 +8,7 @@
 # reports; on a control plane its etcd member is healthy): then only the marker is written; or a
 # join interrupted halfway (kubelet bootstrap files, a half-added etcd member): reset, join again.
 # Parameters: NODE_NAME JOIN_ROLE JOIN_TIMEOUT JOIN_MARKER INIT_MARKER MINT_STEP; files JOIN_CONFIG;
-# stdin: TOKEN CA_HASH CERT_KEY
+# stdin: TOKEN CA_HASH CERT_KEY EXPIRES (EXPIRES: Unix time after which the material is stale)
 
 k8s_dir="${HOST_ROOT}${KUBE_DIR}"
 marker="${HOST_ROOT}${JOIN_MARKER}"
@@ -23,9 +23,16 @@ if [[ -f "$marker" ]]; then
   exit 0
 fi
 [[ ! -f "${HOST_ROOT}${INIT_MARKER}" ]] || die "${NODE_NAME} initialised the cluster; it cannot join it as another node"
-read -r token ca_hash cert_key <<<"$material"
+read -r token ca_hash cert_key expires <<<"$material"
 [[ "$token" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "join material on stdin has no valid bootstrap token"
 [[ "$ca_hash" =~ ^sha256:[a-f0-9]{64}$ ]] || die "join material on stdin has no valid CA hash"
+# The material is minted once per `pulumi up` for every node joining in it (mint-join.sh) and says
+# when it goes stale (token TTL; for control planes also the uploaded certificates' 2 h): refuse it
+# then, with the way out, instead of failing halfway through kubeadm join.
+[[ "${expires:-}" =~ ^[0-9]+$ ]] || die "join material on stdin has no expiry time"
+if ((expires < $(date -u +%s) + 60)); then
+  die "join material expired at $(date -u -d "@${expires}" +%FT%TZ); mint fresh material: pulumi up --replace '<urn of ${MINT_STEP}>'"
+fi
 
 write_marker() {
   printf 'role=%s\njoined=%s\n' "$JOIN_ROLE" "$(date -u +%FT%TZ)" >"$marker"
@@ -68,9 +75,8 @@ rendered=${rendered//@CERT_KEY@/$cert_key}
 printf '%s\n' "$rendered" >"$config_file"
 log "joining ${NODE_NAME}"
 if ! timeout "$JOIN_TIMEOUT" kubeadm join --config "$config_file" >&2; then
-  # Join material is minted once, right before the first attempt; the token lives 1 h and the
-  # uploaded certificates 2 h. A later retry needs fresh material.
-  die "kubeadm join failed; if the first attempt was more than an hour ago, mint fresh join material: pulumi up --replace '<urn of ${MINT_STEP}>'"
+  # Stale material is refused above; a failure with fresh material may still be a revoked token.
+  die "kubeadm join failed; if the join material may be revoked or stale, mint fresh material: pulumi up --replace '<urn of ${MINT_STEP}>'"
 fi
 wait_for 300 "the kubelet to run" systemctl is-active --quiet kubelet
 write_marker

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
-# Runs on the first control plane after a node joined: apply the node's labels from config
-# (kubelets may not set node-role labels themselves) and wait until the Node object exists.
-# Parameters: NODE_NAME NODE_LABELS (space-separated key=value)
+# Runs on the node itself right after its join: wait (bounded) until its Node object exists, asking
+# the API server with the node's own kubelet credentials (the node authorizer lets a kubelet read
+# its own Node). The program then applies the node's labels through the Kubernetes API, which
+# needs the object to exist; nothing of this runs on the first control plane.
+# Parameters: NODE_NAME REGISTER_TIMEOUT
 
-export KUBECONFIG="${KUBE_DIR}/admin.conf"
-wait_for 300 "Node ${NODE_NAME} to register" kubectl get node "$NODE_NAME"
-if [[ -n "$NODE_LABELS" ]]; then
-  read -r -a labels <<<"$NODE_LABELS"
-  kubectl label node "$NODE_NAME" --overwrite "${labels[@]}" >/dev/null
-fi
-log "Node ${NODE_NAME} registered with labels: ${NODE_LABELS:-none}"
+kubelet_conf="${KUBE_DIR}/kubelet.conf"
+[[ -f "$kubelet_conf" ]] || die "${kubelet_conf} is missing: ${NODE_NAME} has not joined"
+wait_for "$REGISTER_TIMEOUT" "Node ${NODE_NAME} to register" \
+  kubectl --kubeconfig "$kubelet_conf" get node "$NODE_NAME" --request-timeout=15s
+log "Node ${NODE_NAME} is registered"
