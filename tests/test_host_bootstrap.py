@@ -14,7 +14,9 @@ from components.common.shell import RenderedScript
 from components.k8s_cluster import steps
 from components.k8s_cluster.steps import CONTAINERD_VERSION, INIT_MARKER, JOIN_MARKER
 from components.nfs_storage.component import client_script, server_script
+from config.inventory import Role
 from config.nfs import NfsConfig
+from tests.graph import Graph
 from tests.helpers import stack_platform
 from tests.host_harness import PAUSE_IMAGE, Host
 
@@ -62,25 +64,22 @@ def test_first_contact_waits_for_cloud_init_and_apt_daily(tmp_path: Path) -> Non
 
 
 def test_nfs_client_runs_after_node_preparation(rendered: Any) -> None:
-    plan, _ = rendered("prod")
-    by_urn = {r["urn"]: r for r in plan["resources"]}
-
-    def waits_for(urn: str) -> set[str]:
-        """Every resource `urn` waits for, directly or through others."""
-        seen: set[str] = set()
-        todo = list(by_urn[urn]["depends_on"])
-        while todo:
-            dep = todo.pop()
-            if dep in by_urn and dep not in seen:
-                seen.add(dep)
-                todo.extend(by_urn[dep]["depends_on"])
-        return {by_urn[u]["name"] for u in seen}
-
-    clients = [r for r in plan["resources"] if r["name"].endswith("-nfs-client")]
-    assert clients
-    for resource in clients:
-        node_name = resource["name"].removesuffix("-nfs-client")
-        assert f"{node_name}-prepare" in waits_for(resource["urn"]), resource["name"]
+    # The NFS client is a section of each Kubernetes node's prepare step (one SSH session per node),
+    # after the node preparation (prepare.sh) and before the node joins.
+    plan, out = rendered("prod")
+    by_name = {r["name"]: r for r in plan["resources"]}
+    graph = Graph(plan["resources"])
+    assert not [n for n in by_name if n.endswith("-nfs-client")]
+    nodes = [n.removesuffix("-prepare") for n in by_name if n.endswith("-prepare") and not n.startswith("lb-")]
+    assert set(nodes) == {"cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"}
+    for node_name in nodes:
+        text = (out / "files" / "nodes" / node_name / "prepare.sh").read_text()
+        sections = text.split("\n(\n")[1:]  # render_sections runs each section in its own subshell
+        prepared = next(i for i, body in enumerate(sections) if 'pin_packages "${KUBERNETES_VERSION}-" kubeadm' in body)
+        client = next(i for i, body in enumerate(sections) if "apt_install nfs-common" in body)
+        assert prepared < client, node_name
+        if f"{node_name}-kubeadm-join" in by_name:
+            assert graph.waits_for(f"{node_name}-kubeadm-join", f"{node_name}-prepare"), node_name
 
 
 # --- 2. an interrupted dpkg -------------------------------------------------------------------------
@@ -137,7 +136,12 @@ def test_init_that_never_gets_an_api_says_reset_is_safe(tmp_path: Path, cfg: Any
 
 
 def _join(host: Host, cfg: Any, name: str) -> Any:
-    return host.run(steps.join(cfg, node(cfg, "cp-1"), node(cfg, name), []), stdin=f"{TOKEN} {CA_HASH} {CERT_KEY}\n")
+    # What the join reads: the mint's line (token, hash, key, token and certificate expiries, as
+    # mint-join.sh prints it) cut for this node by the program, as in a real up.
+    expires = int(time.time()) + 3600
+    minted = f"{TOKEN} {CA_HASH} {CERT_KEY} {expires} {expires + 60}\n"
+    material = steps.join_material(minted, control_plane=node(cfg, name).has(Role.CONTROL_PLANE))
+    return host.run(steps.join(cfg, node(cfg, "cp-1"), node(cfg, name), []), stdin=material)
 
 
 @pytest.mark.parametrize(
@@ -323,12 +327,18 @@ def test_unique_nodes_pass(tmp_path: Path, cfg: Any) -> None:
 
 
 def test_unique_hosts_runs_before_init_and_every_join(rendered: Any) -> None:
+    # Preflight is the first section of each node's prepare step; its identity line reaches the
+    # unique-hosts step through the prepare steps' stdout, so unique-hosts waits for all of them.
     plan, _ = rendered("prod")
     by_name = {r["name"]: r for r in plan["resources"]}
+    graph = Graph(plan["resources"])
     check = by_name["cp-1-unique-hosts"]
-    assert {by_name[n]["urn"] for n in ("cp-1-preflight", "gpu-1-preflight")} <= set(check["depends_on"])
+    prepares = [n for n in by_name if n.endswith("-prepare") and not n.startswith("lb-")]
+    assert {by_name[n]["urn"] for n in prepares} <= set(check["depends_on"])
     assert check["urn"] in by_name["cp-1-kubeadm-init"]["depends_on"]
-    assert check["urn"] in by_name["cp-1-mint-join-worker-2"]["depends_on"]
+    assert graph.waits_for("cp-1-mint-join", "cp-1-unique-hosts")
+    joins = [n for n in by_name if n.endswith("-kubeadm-join")]
+    assert len(joins) == 5 and all(graph.waits_for(j, "cp-1-unique-hosts") for j in joins)
 
 
 # --- 11. the NFS server's settings ------------------------------------------------------------------

@@ -24,7 +24,24 @@ from tools import render as render_tool
 from tools.bench_render import is_upgrade_step
 from tools.scale_fixture import scaled
 
-CP1_STEPS = ["admin-kubeconfig", "drain-removed-nodes", "kubeadm-init", "mint-join", "prepare", "wait-nodes-ready"]
+# The first control plane's own steps (taken from a real render of the merged design): the bootstrap
+# (prepare, unique-hosts, init, mint-join, ...), its own upgrade and the upgrade credentials, the
+# encryption-at-rest keys and rewrite, the certificate check and the etcd backup. None is per worker.
+CP1_STEPS = [
+    "admin-kubeconfig",
+    "backup",
+    "certs-check",
+    "drain-removed-nodes",
+    "encryption-keys",
+    "encryption-rewrite",
+    "kubeadm-init",
+    "mint-join",
+    "prepare",
+    "unique-hosts",
+    "upgrade",
+    "upgrade-credentials",
+    "wait-nodes-ready",
+]
 
 
 def timed_render(stack: str, path: Path, out: Path) -> tuple[float, dict[str, Any]]:
@@ -135,7 +152,7 @@ def test_max_parallel_sessions_is_validated_and_defaults_with_a_bastion() -> Non
     raw["ssh"]["max_parallel_sessions"] = 0
     with pytest.raises(ConfigError) as caught:
         load_platform(raw, set(), missing_secrets_ok=True)
-    assert caught.value.lines() == ["error: ssh.max_parallel_sessions: Input should be greater than or equal to 1"]
+    assert caught.value.lines() == ["error: ssh.max_parallel_sessions: must be at least 1"]
     assert scale_platform().ssh.session_lanes() is None
     assert scale_platform(bastion=BASTION).ssh.session_lanes() == BASTION_DEFAULT_SESSIONS == 6
     assert scale_platform(bastion=BASTION, max_parallel_sessions=20).ssh.session_lanes() == 20

@@ -6,7 +6,7 @@
 # needs the object to exist; nothing of this runs on the first control plane.
 # Parameters: NODE_NAME REGISTER_TIMEOUT
 
-kubelet_conf="${KUBE_DIR}/kubelet.conf"
+kubelet_conf="${HOST_ROOT}${KUBE_DIR}/kubelet.conf"
 [[ -f "$kubelet_conf" ]] || die "${kubelet_conf} is missing: ${NODE_NAME} has not joined"
 wait_for "$REGISTER_TIMEOUT" "Node ${NODE_NAME} to register" \
   kubectl --kubeconfig "$kubelet_conf" get node "$NODE_NAME" --request-timeout=15s

@@ -32,8 +32,8 @@ if ((FILE_CHANGED == 1)); then
   done
 fi
 # Say so when a site setting wins, rather than assume the limits apply.
-wanted=$(grep -i '^MaxStartups ' <<<"$SSHD_LIMITS" | awk '{print $2}')
+wanted_max_startups=$(grep -i '^MaxStartups ' <<<"$SSHD_LIMITS" | awk '{print $2}')
 effective=$("$sshd_bin" -T -f "$SSHD_CONFIG" 2>/dev/null | awk 'tolower($1) == "maxstartups" {print $2}')
-if [[ "$effective" != "$wanted" ]]; then
-  log "sshd's effective MaxStartups is ${effective:-unknown}, not ${wanted}: a site setting in ${SSHD_CONFIG} wins"
+if [[ "$effective" != "$wanted_max_startups" ]]; then
+  log "sshd's effective MaxStartups is ${effective:-unknown}, not ${wanted_max_startups}: a site setting in ${SSHD_CONFIG} wins"
 fi
