@@ -7,6 +7,8 @@ from ipaddress import IPv4Address
 
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
+from config.consoles import ConsolesConfig
+from config.consoles_rules import CONSOLES_CHECKS
 from config.errors import ConfigIssue
 from config.gpu import GpuConfig
 from config.gpu_rules import GPU_CHECKS
@@ -45,6 +47,8 @@ class PlatformConfig(StrictModel):
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
     traffic: TrafficConfig = TrafficConfig()
     """How users reach the hubs: HAProxy hub frontends (SNI/Host), MetalLB or an external load balancer."""
+    consoles: ConsolesConfig | None = None
+    """Admin consoles (the YuniKorn web UI) behind oauth2-proxy and the load balancer; none when absent."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -183,6 +187,7 @@ PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
+PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
+from config.consoles import CLIENT_SECRET_KEY, CONSOLE_SECRET_KEY
+from config.consoles_rules import console_secrets
 from config.hubs import HUB_SECRET_KEY, hub_secrets
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
@@ -51,6 +53,7 @@ def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
+SECRET_RULES.append(console_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -64,6 +67,7 @@ OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.creden
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
 SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
+SECRET_KEY_PATTERNS.append(CONSOLE_SECRET_KEY)
 
 
 class KnownSecretKeys(set[str]):
@@ -80,7 +84,7 @@ class KnownSecretKeys(set[str]):
 
 def known_secret_keys() -> set[str]:
     """Every secret key name any rule can ask for, so a typo in one is reported."""
-    names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig"})
+    names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig", CLIENT_SECRET_KEY})
     return names
 
 
