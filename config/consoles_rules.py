@@ -13,7 +13,7 @@ from config.consoles import CLIENT_SECRET_KEY, Console, ConsolesConfig, console_
 from config.errors import ConfigIssue
 from config.hub_auth import GenericOAuth
 from config.hubs import HubConfig
-from config.traffic_rules import proxy_nodes
+from config.traffic_rules import haproxy_hubs, proxy_nodes
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -137,7 +137,7 @@ def _reach(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             "consoles are reached only through the load-balancer hosts (never a bare node port): give nodes the "
             "load-balancer role (kubeadm mode), or remove the consoles section",
         )
-    elif not proxy_nodes(cfg):
+    elif not proxy_nodes(cfg) and not haproxy_hubs(cfg):  # with hubs there, the traffic rule says it already
         yield ConfigIssue("inventory.nodes", "no untainted worker without GPUs can run the consoles' proxy pods")
 
 

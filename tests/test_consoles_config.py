@@ -161,3 +161,13 @@ def test_unknown_app_and_bad_host_are_refused() -> None:
     raw = prod()
     consoles(raw)["apps"][0].update(app="grafana", host="Queues.Example.org")
     assert sorted(issues(raw)) == ["consoles.apps.0.app", "consoles.apps.0.host"]
+
+
+def test_consoles_need_a_node_for_their_proxy() -> None:
+    raw = prod()
+    for node in raw["inventory"]["nodes"]:
+        if node["name"].startswith("worker-"):
+            node["taints"] = [{"key": "dedicated", "value": "batch"}]
+    for hub in raw["hubs"]:  # no hub behind the load balancer: the consoles' own rule speaks
+        hub.update(service_type="ClusterIP", allowed_networks=[])
+    assert issues(raw)["inventory.nodes"] == ["no untainted worker without GPUs can run the consoles' proxy pods"]
