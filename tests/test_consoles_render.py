@@ -131,3 +131,24 @@ def test_prod_graph_keeps_console_secrets_secret() -> None:
             "allowed_groups": ["admins"],
         }
     }
+
+
+def test_contract_lists_the_console_urls() -> None:
+    from components.contract.document import build_contract
+    from tests.test_config_rules import dev
+
+    document = build_contract(_prod(), project="jupyterhub-platform", stack="prod")
+    assert document["schema_version"] == "1.2"
+    assert document["consoles"] == [
+        {
+            "name": "yunikorn",
+            "app": "yunikorn",
+            "url": "https://queues.example.org/",
+            "logout_url": "https://queues.example.org/oauth2/sign_out",
+            "allowed_groups": ["admins"],
+            "entry": {"via": "haproxy", "address": "192.0.2.10", "allowed_networks": ["198.51.100.0/24"]},
+        }
+    ]
+    assert {"name": "consoles", "purpose": "consoles"} in document["namespaces"]
+    dev_document = build_contract(PlatformConfig.model_validate(dev()), project="jupyterhub-platform", stack="dev")
+    assert dev_document["consoles"] == []
