@@ -1,6 +1,6 @@
 """Admin consoles: web UIs without a login of their own (the YuniKorn web UI and REST API first), each
 behind an oauth2-proxy that admits only configured groups of the platform's identity provider and is
-reached through the load-balancer hosts like a hub (TLS SNI on 443, Host on 80).
+reached through the load-balancer hosts like a hub (TLS SNI on 443; on 80 HAProxy redirects to HTTPS).
 
 Model only; the rules that need the whole platform (the identity hub, node ports and hosts shared with
 the hubs, the load-balancer hosts) live in `config.consoles_rules`.
@@ -73,9 +73,8 @@ class Console(StrictModel):
     """Client networks (CIDRs) allowed to reach this console at the load balancer; empty: everyone
     (the login still applies)."""
     https_node_port: Annotated[int, Field(ge=30000, le=32767)]
-    """Node port of the proxy's HTTPS listener (HAProxy routes 443 here by SNI; TLS ends at the proxy)."""
-    http_node_port: Annotated[int, Field(ge=30000, le=32767)]
-    """Node port of the proxy's HTTP listener (HAProxy routes 80 here by Host; it only redirects to HTTPS)."""
+    """Node port of the proxy's HTTPS listener (HAProxy routes 443 here by SNI; TLS ends at the proxy).
+    The proxy has no plain-HTTP listener: HAProxy answers port 80 for this host with a redirect to HTTPS."""
 
 
 class ConsolesConfig(StrictModel):

@@ -121,7 +121,7 @@ def _names_hosts_ports(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
                 taken.setdefault((field, value), f"hubs.{i}")
     for i, console in enumerate(consoles.apps):
         keys: list[tuple[str, str, object]] = [("name", "name", console.name), ("host", "host", console.host)]
-        keys += [("https_node_port", "port", console.https_node_port), ("http_node_port", "port", console.http_node_port)]
+        keys.append(("https_node_port", "port", console.https_node_port))
         for field, kind, used in keys:
             if (kind, used) in taken:
                 yield ConfigIssue(f"consoles.apps.{i}.{field}", f"{used!r} is also used by {taken[(kind, used)]}")

@@ -118,11 +118,10 @@ def test_somebody_must_be_admitted() -> None:
 def test_hosts_and_node_ports_are_not_shared_with_hubs() -> None:
     raw = prod()
     app = consoles(raw)["apps"][0]
-    app.update(host="exam.example.org", https_node_port=30443, http_node_port=30081)
+    app.update(host="exam.example.org", https_node_port=30081)
     assert issues(raw) == {
         "consoles.apps.0.host": ["'exam.example.org' is also used by hubs.1"],
-        "consoles.apps.0.https_node_port": ["30443 is also used by hubs.0"],
-        "consoles.apps.0.http_node_port": ["30081 is also used by hubs.1"],
+        "consoles.apps.0.https_node_port": ["30081 is also used by hubs.1"],
     }
 
 
@@ -134,7 +133,6 @@ def test_two_consoles_need_distinct_names_hosts_and_ports() -> None:
         "consoles.apps.1.name": ["'yunikorn' is also used by consoles.apps.0"],
         "consoles.apps.1.host": ["'queues.example.org' is also used by consoles.apps.0"],
         "consoles.apps.1.https_node_port": ["30450 is also used by consoles.apps.0"],
-        "consoles.apps.1.http_node_port": ["30090 is also used by consoles.apps.0"],
     }
 
 

@@ -4,7 +4,8 @@ issuer (tests/oidc_issuer.py). Ephemeral loopback ports only.
 
 Checked: no session -> redirect to the issuer's login (and 401 on the REST API); an admin reaches the
 console and its REST API; a user outside the groups gets 403 and never reaches it; forged, tampered and
-expired cookies are refused; port 80 redirects to HTTPS; logout clears the session cookie.
+expired cookies are refused; the session cookie is Secure, HttpOnly and lasts the session length;
+logout clears it. (Port 80 is HAProxy's redirect, checked in tests/test_consoles_render.py.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -119,17 +119,12 @@ class Response:
 @dataclass
 class Proxy:
     https_port: int
-    http_port: int
     tls: ssl.SSLContext
     issuer: Issuer
     stub: Stub
 
-    def get(self, path: str, cookies: dict[str, str] | None = None, *, html: bool = True, plain: bool = False) -> Response:
-        conn: http.client.HTTPConnection
-        if plain:
-            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
-        else:
-            conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=10, context=self.tls)
+    def get(self, path: str, cookies: dict[str, str] | None = None, *, html: bool = True) -> Response:
+        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=10, context=self.tls)
         headers = {"Host": HOST, "Accept": "text/html" if html else "application/json"}
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
@@ -199,11 +194,10 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     issuer_server = start_issuer(issuer)
     stub = Stub()
     stub_server = _start_stub(stub)
-    https_port, http_port = _free_port(), _free_port()
+    https_port = _free_port()
     args = proxy_args(
         _settings(issuer, stub_server.server_address[1]),
         https_address=f"127.0.0.1:{https_port}",
-        http_address=f"127.0.0.1:{http_port}",
         tls_dir=str(tmp),
     )
     # Secrets as the pod gets them: environment variables, not the command line.
@@ -216,7 +210,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         tls = ssl.create_default_context(cafile=str(cert))
         tls.check_hostname = False  # the certificate names console.test; we connect to 127.0.0.1
         tls.verify_flags &= ~ssl.VERIFY_X509_STRICT  # a bare self-signed test certificate (no key identifiers)
-        yield Proxy(https_port, http_port, tls, issuer, stub)
+        yield Proxy(https_port, tls, issuer, stub)
     finally:
         proc.terminate()
         try:
@@ -271,10 +265,8 @@ def test_session_cookie_is_secure_and_expires(proxy: Proxy) -> None:
     header = next(c for c in callback.set_cookie if c.startswith(f"{COOKIE}="))
     attributes = {a.strip().split("=", 1)[0].lower(): a.strip().partition("=")[2] for a in header.split(";")[1:]}
     assert "secure" in attributes and "httponly" in attributes and attributes["samesite"].lower() == "lax"
-    expires = parsedate_to_datetime(attributes["expires"])
-    left = expires - datetime.datetime.now(datetime.UTC)
-    session = datetime.timedelta(hours=SESSION_HOURS)
-    assert session - datetime.timedelta(minutes=5) < left <= session
+    # The browser drops it after the session length; the server refuses older cookies anyway (test below).
+    assert int(attributes["max-age"]) == SESSION_HOURS * 3600
 
 
 def test_user_outside_the_groups_gets_403(proxy: Proxy) -> None:
@@ -307,15 +299,8 @@ def test_forged_and_stale_cookies_are_refused(proxy: Proxy, admin_cookie: dict[s
     assert len(proxy.stub.requests) == before
 
 
-def test_plain_http_redirects_to_https(proxy: Proxy) -> None:
-    answer = proxy.get("/", plain=True)
-    assert answer.status in (301, 302, 307, 308) and answer.location == f"https://{HOST}/"
-
-
 def test_logout_clears_the_session_cookie(proxy: Proxy, admin_cookie: dict[str, str]) -> None:
     answer = proxy.get("/oauth2/sign_out", admin_cookie)
     assert answer.status == 302
     cleared = next(c for c in answer.set_cookie if c.startswith(f"{COOKIE}="))
-    assert cleared.split(";", 1)[0] == f"{COOKIE}="
-    expires = parsedate_to_datetime(cleared.lower().split("expires=", 1)[1].split(";", 1)[0])
-    assert expires < datetime.datetime.now(datetime.UTC)
+    assert cleared.split(";", 1)[0] == f"{COOKIE}=" and "Max-Age=0" in cleared.split("; ")

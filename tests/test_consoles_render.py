@@ -44,7 +44,7 @@ def _settings():  # type: ignore[no-untyped-def]
 def test_manifests_pass_kubernetes_validate_strict() -> None:
     _, consoles, s = _settings()
     deployment = deployment_manifest(s, namespace=consoles.namespace, image=consoles.image, secret="a", tls_secret="b")
-    service = service_manifest(s, namespace=consoles.namespace, https_node_port=30450, http_node_port=30090)
+    service = service_manifest(s, namespace=consoles.namespace, https_node_port=30450)
     for manifest in (namespace_manifest(consoles.namespace), deployment, service):
         kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
 
@@ -91,12 +91,17 @@ def test_build_script_pins_the_same_release() -> None:
 def test_load_balancer_routes_the_console_like_a_hub() -> None:
     cfg = _prod()
     (route,) = console_routes(cfg)
-    assert (route.name, route.host, route.https_port, route.http_port) == ("console-yunikorn", "queues.example.org", 30450, 30090)
+    assert (route.name, route.host, route.https_port, route.http_port) == ("console-yunikorn", "queues.example.org", 30450, None)
     assert route.allowed_networks == ("198.51.100.0/24",) and not route.proxy_protocol
     text = render_hub_sections([*routes_from_config(cfg), route], "192.0.2.10", timing=timing_from_config(cfg))
     assert "tcp-request content reject if { req_ssl_sni -i queues.example.org } !{ src 198.51.100.0/24 }" in text
     assert "use_backend hub-console-yunikorn-https if { req_ssl_sni -i queues.example.org }" in text
-    assert "server worker-1 192.0.2.31:30450 check\n" in text or re.search(r"server worker-1 \S+:30450 check\n", text)
+    assert re.search(r"server worker-1 \S+:30450 check\n", text)
+    # Port 80: the allowlist first, then HAProxy's own redirect to HTTPS; no backend behind it.
+    host = "req.hdr(host),field(1,:),lower"
+    deny = f"http-request deny deny_status 403 if {{ {host} -i queues.example.org }} !{{ src 198.51.100.0/24 }}"
+    redirect = f"http-request redirect scheme https code 308 if {{ {host} -i queues.example.org }}"
+    assert text.index(deny) < text.index(redirect) and "backend hub-console-yunikorn-http\n" not in text
 
 
 def test_yunikorn_service_stays_cluster_ip_with_real_chart_keys() -> None:

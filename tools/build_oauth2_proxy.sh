@@ -34,7 +34,9 @@ mkdir -p "$cache_root"
 staging=$(mktemp -d "$cache_root/.build-XXXXXX")
 trap 'rm -rf "$staging"' EXIT
 echo "building $module@$version (cold builds take several minutes)" >&2
-GOBIN="$staging" GOFLAGS="${GOFLAGS:-} -trimpath" nice -n 19 timeout 3600 go install "$module@$version"
+# The release stamps its version at link time (as upstream's Makefile does); `--version` then reports it.
+ldflags="-X ${module}/pkg/version.VERSION=${version}"
+GOBIN="$staging" GOFLAGS="${GOFLAGS:-} -trimpath" nice -n 19 timeout 3600 go install -ldflags="$ldflags" "$module@$version"
 # go install names the binary after the module path's last element (v7), not the project.
 built="$staging/v7"
 [[ -x "$built" ]] || built="$staging/oauth2-proxy"

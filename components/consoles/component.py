@@ -3,7 +3,7 @@
 Runbook: namespace (restricted Pod Security) ▸ per console: a random cookie secret kept in state, the
 Secret with the OIDC client secret and the cookie secret, the TLS Secret from the provided certificate ▸
 the proxy Deployment ▸ its NodePort Service, which HAProxy on the load-balancer hosts routes to by SNI
-(443) and Host (80). The console itself (YuniKorn's Service) stays ClusterIP.
+(443; on 80 HAProxy itself redirects to HTTPS). The console itself (YuniKorn's Service) stays ClusterIP.
 """
 
 from __future__ import annotations
@@ -91,9 +91,7 @@ class AdminConsoles(pulumi.ComponentResource):
                 spec=deployment["spec"],
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[secret, tls])),
             )
-            service = service_manifest(
-                s, namespace=ns, https_node_port=console.https_node_port, http_node_port=console.http_node_port
-            )
+            service = service_manifest(s, namespace=ns, https_node_port=console.https_node_port)
             k8s.core.v1.Service(
                 f"{base}-service",
                 metadata=service["metadata"],

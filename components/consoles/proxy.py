@@ -4,6 +4,8 @@ TLS ends at oauth2-proxy with the console's provided certificate (HAProxy passes
 for the hubs), so cookies are `Secure` and no hop between the load balancer and the login sees plain
 text. Port 80 only redirects to HTTPS. Secrets reach the container as environment variables from a
 Secret (`OAUTH2_PROXY_CLIENT_SECRET`, `OAUTH2_PROXY_COOKIE_SECRET`), never on its command line.
+oauth2-proxy's flags run one listener only once TLS is configured (HTTPS), so port 80 is answered by HAProxy
+with a redirect to HTTPS (`HubRoute.http_port` None).
 The same argument list is what the live test runs (tests/test_consoles_live.py).
 """
 
@@ -14,7 +16,6 @@ from typing import Any
 
 PROXY_LABEL = "app.kubernetes.io/name"
 HTTPS_CONTAINER_PORT = 8443
-HTTP_CONTAINER_PORT = 8080
 TLS_DIR = "/etc/oauth2-proxy/tls"
 CALLBACK_PATH = "/oauth2/callback"
 SIGN_OUT_PATH = "/oauth2/sign_out"
@@ -63,7 +64,6 @@ def proxy_args(
     s: ProxySettings,
     *,
     https_address: str = f"0.0.0.0:{HTTPS_CONTAINER_PORT}",
-    http_address: str = f"0.0.0.0:{HTTP_CONTAINER_PORT}",
     tls_dir: str = TLS_DIR,
 ) -> list[str]:
     """oauth2-proxy's command line (no secrets: those come from the environment)."""
@@ -83,8 +83,6 @@ def proxy_args(
         # REST clients without a session get 401 instead of a login redirect they cannot follow.
         *(f"--api-route={r}" for r in s.api_routes),
         f"--https-address={https_address}",
-        f"--http-address={http_address}",
-        "--force-https=true",
         f"--tls-cert-file={tls_dir}/tls.crt",
         f"--tls-key-file={tls_dir}/tls.key",
         "--tls-min-version=TLS1.2",
@@ -119,7 +117,6 @@ def deployment_manifest(s: ProxySettings, *, namespace: str, image: str, secret:
         "env": env,
         "ports": [
             {"name": "https", "containerPort": HTTPS_CONTAINER_PORT, "protocol": "TCP"},
-            {"name": "http", "containerPort": HTTP_CONTAINER_PORT, "protocol": "TCP"},
         ],
         "readinessProbe": probe,
         "livenessProbe": {**probe, "failureThreshold": 6},
@@ -153,7 +150,7 @@ def deployment_manifest(s: ProxySettings, *, namespace: str, image: str, secret:
     }
 
 
-def service_manifest(s: ProxySettings, *, namespace: str, https_node_port: int, http_node_port: int) -> dict[str, Any]:
+def service_manifest(s: ProxySettings, *, namespace: str, https_node_port: int) -> dict[str, Any]:
     """NodePort for HAProxy only. `Local`: only the node running the proxy answers, so HAProxy's checks find it
     and the proxy sees the load balancer's address (TLS passes through HAProxy untouched)."""
     return {
@@ -166,7 +163,6 @@ def service_manifest(s: ProxySettings, *, namespace: str, https_node_port: int, 
             "selector": _labels(s),
             "ports": [
                 {"name": "https", "port": 443, "targetPort": "https", "nodePort": https_node_port, "protocol": "TCP"},
-                {"name": "http", "port": 80, "targetPort": "http", "nodePort": http_node_port, "protocol": "TCP"},
             ],
         },
     }

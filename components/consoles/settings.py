@@ -52,7 +52,7 @@ def proxy_settings(cfg: PlatformConfig, consoles: ConsolesConfig, console: Conso
 
 def console_routes(cfg: PlatformConfig) -> list[HubRoute]:
     """The consoles as the load balancer's hub frontends see them: TLS passthrough by SNI to the proxy's
-    HTTPS node port, Host on 80 to its redirect. No PROXY protocol (oauth2-proxy does not read it)."""
+    HTTPS node port; on 80 HAProxy redirects to HTTPS. No PROXY protocol (oauth2-proxy does not read it)."""
     consoles = cfg.consoles
     if consoles is None or not cfg.builds_cluster or not cfg.inventory.load_balancers:
         return []
@@ -61,7 +61,7 @@ def console_routes(cfg: PlatformConfig) -> list[HubRoute]:
         HubRoute(
             name=f"console-{c.name}",
             host=c.host,
-            http_port=c.http_node_port,
+            http_port=None,
             https_port=c.https_node_port,
             servers=nodes,
             maxconn=CONSOLE_MAXCONN,
