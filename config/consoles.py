@@ -54,7 +54,7 @@ class ConsoleIdentity(StrictModel):
     @model_validator(mode="after")
     def _one_source(self) -> ConsoleIdentity:
         if (self.hub is None) == (self.issuer is None):
-            raise ValueError("give either `hub` (reuse that hub's identity provider) or `issuer`, not both")
+            raise ValueError("give exactly one of `hub` (reuse that hub's identity provider) and `issuer`")
         return self
 
 
@@ -100,5 +100,8 @@ class ConsolesConfig(StrictModel):
     @model_validator(mode="after")
     def _refresh(self) -> ConsolesConfig:
         if self.refresh_minutes and self.refresh_minutes >= self.session_hours * 60:
-            raise ValueError(f"refresh_minutes {self.refresh_minutes} must be below session_hours x 60")
+            raise ValueError(
+                f"refresh_minutes {self.refresh_minutes} must be below the session ({self.session_hours * 60} "
+                "minutes): lower it, or 0 to check only at expiry"
+            )
         return self

@@ -95,7 +95,9 @@ def test_identity_hub_needs_an_issuer_and_a_groups_claim() -> None:
 def test_hub_or_issuer_not_both() -> None:
     raw = prod()
     consoles(raw)["identity"]["issuer"] = "https://dex.example.org"
-    assert list(issues(raw)) == ["consoles.identity"]
+    assert issues(raw) == {
+        "consoles.identity": ["give exactly one of `hub` (reuse that hub's identity provider) and `issuer`"]
+    }
     del consoles(raw)["identity"]["hub"]
     # An issuer of its own (an LDAP site's OIDC front end) has no hub admin groups to default to.
     assert list(issues(raw)) == ["consoles.apps.0.allowed_groups"]
@@ -152,13 +154,17 @@ def test_consoles_need_the_load_balancer_hosts() -> None:
 def test_refresh_shorter_than_the_session() -> None:
     raw = prod()
     consoles(raw).update(session_hours=1, refresh_minutes=60)
-    assert list(issues(raw)) == ["consoles"]
+    assert issues(raw) == {
+        "consoles": ["refresh_minutes 60 must be below the session (60 minutes): lower it, or 0 to check only at expiry"]
+    }
 
 
 def test_unknown_app_and_bad_host_are_refused() -> None:
     raw = prod()
     consoles(raw)["apps"][0].update(app="grafana", host="Queues.Example.org")
-    assert sorted(issues(raw)) == ["consoles.apps.0.app", "consoles.apps.0.host"]
+    found = issues(raw)
+    assert found["consoles.apps.0.app"] == ["Input should be 'yunikorn'"]
+    assert list(found) == ["consoles.apps.0.app", "consoles.apps.0.host"]
 
 
 def test_consoles_need_a_node_for_their_proxy() -> None:
