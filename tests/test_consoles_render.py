@@ -4,6 +4,7 @@ routes, YuniKorn's Service kept ClusterIP, and the prod stack graph (secrets sta
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import kubernetes_validate
@@ -23,7 +24,7 @@ from components.haproxy_lb.hub_routes import render_hub_sections, routes_from_co
 from components.yunikorn.values import yunikorn_values
 from config.consoles import OAUTH2_PROXY_IMAGE, OAUTH2_PROXY_VERSION
 from config.platform import PlatformConfig
-from tests.helpers import require_upstream, run_stack
+from tests.helpers import require_upstream, run_stack, shellcheck
 from tests.test_config_rules import prod
 from tools.mockrun import redact
 
@@ -157,3 +158,40 @@ def test_contract_lists_the_console_urls() -> None:
     assert {"name": "consoles", "purpose": "consoles"} in document["namespaces"]
     dev_document = build_contract(PlatformConfig.model_validate(dev()), project="jupyterhub-platform", stack="dev")
     assert dev_document["consoles"] == []
+
+
+def _run_build_script(tmp_path: Path, go_version: str, cached: bool) -> subprocess.CompletedProcess[str]:
+    """tools/build_oauth2_proxy.sh with a `go` stand-in (only `go env GOVERSION` answers) and its own cache."""
+    bin_dir, cache = tmp_path / "bin", tmp_path / "cache"
+    bin_dir.mkdir()
+    go = bin_dir / "go"
+    go.write_text(
+        f'#!/bin/sh\n[ "$1 $2" = "env GOVERSION" ] && echo {go_version} && exit 0\n'
+        f'echo "go $*" >> {tmp_path}/go.log\nexit 1\n'
+    )
+    go.chmod(0o755)
+    if cached:
+        binary = cache / "jupyterhub-platform" / "oauth2-proxy" / OAUTH2_PROXY_VERSION / "oauth2-proxy"
+        binary.parent.mkdir(parents=True)
+        binary.write_text(f"#!/bin/sh\necho 'oauth2-proxy {OAUTH2_PROXY_VERSION} (built with go1.26.8)'\n")
+        binary.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "XDG_CACHE_HOME": str(cache), "HOME": str(tmp_path)}
+    script = ROOT / "tools" / "build_oauth2_proxy.sh"
+    return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_build_script_is_shellcheck_clean(tmp_path: Path) -> None:
+    shellcheck((ROOT / "tools" / "build_oauth2_proxy.sh").read_text(), tmp_path, "build_oauth2_proxy.sh")
+
+
+def test_build_script_keeps_a_built_binary(tmp_path: Path) -> None:
+    result = _run_build_script(tmp_path, "go1.19.8", cached=True)
+    assert result.returncode == 0 and result.stdout.strip().endswith(f"oauth2-proxy/{OAUTH2_PROXY_VERSION}/oauth2-proxy")
+    assert not (tmp_path / "go.log").exists()  # nothing rebuilt, not even the module proxy asked
+
+
+def test_build_script_refuses_a_go_without_toolchain_switching(tmp_path: Path) -> None:
+    result = _run_build_script(tmp_path, "go1.19.8", cached=False)
+    assert result.returncode == 1
+    assert "needs Go 1.21 or newer on PATH" in result.stderr and "(found go1.19.8)" in result.stderr
+    assert not (tmp_path / "go.log").exists()

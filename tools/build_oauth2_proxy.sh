@@ -18,7 +18,14 @@ if [[ -x "$binary" ]] && "$binary" --version 2>&1 | grep -q -- "oauth2-proxy ${v
   exit 0
 fi
 
-command -v go >/dev/null 2>&1 || { echo "error: go is not installed (needed to build oauth2-proxy ${version})" >&2; exit 1; }
+# Go 1.21+ fetches the toolchain the module's go line asks for (GOTOOLCHAIN=auto); older Go cannot.
+go_too_old="error: oauth2-proxy ${version} needs Go 1.21 or newer on PATH (https://go.dev/dl; Debian 12's golang-go is 1.19)"
+command -v go >/dev/null 2>&1 || { echo "$go_too_old" >&2; exit 1; }
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+if ! [[ "$go_minor" =~ ^[0-9]+$ ]] || ((go_minor < 21)); then
+  echo "$go_too_old (found $(go env GOVERSION))" >&2
+  exit 1
+fi
 
 # Ask the module proxy first: a clear message beats a long build that fails on a missing version.
 if ! versions=$(timeout 120 go list -m -versions "$module" 2>&1); then

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
-# (haproxy, keepalived, shellcheck, sshd, ip, go) and the pinned Python packages, builds the pinned
-# oauth2-proxy from its Go module (tools/build_oauth2_proxy.sh; cached), then runs ruff, mypy and
+# (haproxy, keepalived, shellcheck, sshd, ip) and the pinned Python packages, builds the pinned
+# oauth2-proxy from its Go module (tools/build_oauth2_proxy.sh, cached; needs Go 1.21+ on PATH, which is
+# not a Debian 12 package: Go then fetches the toolchain the module asks for), then runs ruff, mypy and
 # pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-# Debian's golang-go is older than oauth2-proxy's go line: `go install` then fetches that toolchain itself.
-for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2 go:golang-go; do
+for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair##*:}")
 done
 if ((${#missing[@]} > 0)); then
