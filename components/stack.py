@@ -16,6 +16,8 @@ from components.backup.component import PlatformBackups
 from components.backup.quotas import quota_report
 from components.common import artifacts
 from components.common.remote import NodeAccess
+from components.consoles.component import AdminConsoles
+from components.consoles.settings import console_routes
 from components.contract.component import platform_contract
 from components.gpu_pool.component import GpuNodePool, gpu_node_extras, gpu_pool_outputs
 from components.haproxy_lb.component import HaproxyLb
@@ -31,7 +33,7 @@ from config.gpu_queries import gpu_nodes, gpu_resource_name
 from config.lifecycle import encryption_secret_key
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
-from config.traffic_rules import hub_entry
+from config.traffic_queries import hub_entry
 
 
 @dataclass
@@ -66,7 +68,8 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
-            hubs=routes_from_config(cfg),
+            # The admin consoles ride the hub frontends: same SNI/Host routing, same allowlists.
+            hubs=[*routes_from_config(cfg), *console_routes(cfg)],
             hub_timing=timing_from_config(cfg),
             maxconn=cfg.traffic.maxconn,
             hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
@@ -184,6 +187,18 @@ def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any
     return metallb.ready
 
 
+def _consoles(
+    cfg: PlatformConfig, secrets: StackSecrets, cluster: ClusterHandle, scheduler: YuniKornScheduler, outputs: dict[str, Any]
+) -> None:
+    """Admin consoles once their applications are installed (the YuniKorn UI comes with the scheduler)."""
+    if cfg.consoles is None:
+        return
+    consoles = AdminConsoles(
+        "consoles", cfg=cfg, secrets=secrets, provider=cluster.provider, depends_on=[*cluster.ready, scheduler]
+    )
+    outputs["consoles"] = consoles.summary
+
+
 def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]:
     """Register every resource of the stack in dependency order; returns the outputs to export."""
     outputs: dict[str, Any] = {}
@@ -193,6 +208,7 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
     traffic_ready = _traffic(cfg, cluster, outputs)
+    _consoles(cfg, secrets, cluster, scheduler, outputs)
     releases = _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
     _backups(cfg, secrets, cluster, [storage, *releases], outputs)
     # The stack contract last: published (when configured) once what it describes is up.

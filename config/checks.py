@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from config.advisories import ConfigWarning
 from config.backup_rules import BACKUP_CHECKS
 from config.cluster_rules import CLUSTER_CHECKS
+from config.consoles_rules import CONSOLES_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
@@ -50,6 +51,7 @@ PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
 PLATFORM_CHECKS.extend(BACKUP_CHECKS)
+PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

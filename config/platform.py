@@ -10,6 +10,7 @@ from __future__ import annotations
 from config.backup import BackupConfig
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
+from config.consoles import ConsolesConfig
 from config.gpu import GpuConfig
 from config.hubs import HubConfig
 from config.inventory import Inventory
@@ -48,6 +49,8 @@ class PlatformConfig(StrictModel):
     """Backups (etcd, homes, hub databases) with restic to S3-compatible storage or SFTP; none when absent."""
     quotas: QuotaConfig | None = None
     """Per-user XFS project quotas on the managed NFS server's homes; none when absent."""
+    consoles: ConsolesConfig | None = None
+    """Admin consoles (the YuniKorn web UI) behind oauth2-proxy and the load balancer; none when absent."""
 
     @property
     def builds_cluster(self) -> bool:

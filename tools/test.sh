@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
 # (haproxy, keepalived, shellcheck, sshd, ip; for the backups etcd, etcdctl, restic, sqlite3 and
-# systemd-analyze) and the pinned Python packages, then runs ruff, mypy, lint-imports (the layers of
-# config/, see pyproject.toml) and pytest. Extra arguments go to pytest. With CI=true, a skipped test
-# fails the run.
+# systemd-analyze) and the pinned Python packages, builds the pinned oauth2-proxy from its Go module
+# (tools/build_oauth2_proxy.sh, cached; needs Go 1.21+ on PATH), then runs ruff, mypy, lint-imports
+# (the layers of config/, see pyproject.toml) and pytest. Extra arguments go to pytest. With CI=true,
+# a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ fi
 
 [[ -x venv/bin/python ]] || python3 -m venv venv
 venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+
+# The consoles' live test runs the real oauth2-proxy (a cold build takes minutes; later runs reuse it).
+tools/build_oauth2_proxy.sh >/dev/null
 
 venv/bin/ruff check .
 venv/bin/mypy

@@ -113,7 +113,10 @@ class HaproxyLb(pulumi.ComponentResource):
             "stats": f"http://{STATS_BIND}:{settings.stats_port}{STATS_URI} (on each LB host)",
             "hub_vip": hub_vip,
             "hub_backends": [
-                backend_name(h.name, port) for h in hubs for port in ("https", "http") if port == "http" or h.https_port
+                backend_name(h.name, port)
+                for h in hubs
+                for port, node_port in (("https", h.https_port), ("http", h.http_port))
+                if node_port is not None
             ],
         }
         self.register_outputs({"summary": self.summary})
