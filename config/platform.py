@@ -13,6 +13,7 @@ from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
 from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
+from config.monitoring import MonitoringConfig
 from config.nfs import NFS_CHECKS, NfsConfig
 from config.publish import PublishConfig, publish_issues
 from config.scheduler import SchedulerConfig
@@ -20,6 +21,7 @@ from config.scheduler_rules import SCHEDULER_CHECKS
 from config.ssh import SshConfig
 from config.traffic import TrafficConfig
 from config.traffic_rules import TRAFFIC_CHECKS
+from config.monitoring_rules import MONITORING_CHECKS
 
 
 class PlatformConfig(StrictModel):
@@ -45,6 +47,8 @@ class PlatformConfig(StrictModel):
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
     traffic: TrafficConfig = TrafficConfig()
     """How users reach the hubs: HAProxy hub frontends (SNI/Host), MetalLB or an external load balancer."""
+    monitoring: MonitoringConfig | None = None
+    """Prometheus, Alertmanager and Grafana (kube-prometheus-stack), alerts and dashboards; absent: none."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -183,6 +187,7 @@ PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
+PLATFORM_CHECKS.extend(MONITORING_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:
