@@ -23,6 +23,7 @@ from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
 from components.metallb.component import MetalLb
+from components.monitoring.component import MonitoringStack
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
@@ -120,9 +121,10 @@ def _hubs(
     storage: NfsStorage,
     after: list[pulumi.Resource],
     outputs: dict[str, Any],
-) -> None:
+) -> list[pulumi.Resource]:
     """Each hub after storage (its claims), the scheduler and the GPU pool; plus the capacity report."""
     hubs = {}
+    releases: list[pulumi.Resource] = []
     # kubeadm mode: each SQLite hub database gets a local volume on its node (directory made over SSH).
     joined = cluster.cluster.joined if cluster.cluster is not None else {}
     databases = hub_database_volumes(
@@ -140,9 +142,34 @@ def _hubs(
             database=databases.get(hub.name, []),
         )
         hubs[hub.name] = release.summary()
+        releases.append(release)
     outputs["hubs"] = hubs
     outputs["capacity"] = capacity_output(cfg)
     artifacts.record("reports/capacity.md", capacity_markdown(cfg))
+    return releases
+
+
+def _monitoring(
+    cfg: PlatformConfig,
+    secrets: StackSecrets,
+    cluster: ClusterHandle,
+    scheduler: YuniKornScheduler,
+    after: list[pulumi.Resource],
+) -> None:
+    """Prometheus, Alertmanager and Grafana once the hubs are up (it scrapes them); absent section: nothing."""
+    if cfg.monitoring is None or cluster.cluster is None:
+        return
+    MonitoringStack(
+        "monitoring",
+        cfg=cfg,
+        secrets=secrets,
+        access=cluster.access,
+        joined=cluster.cluster.joined,
+        provider=cluster.provider,
+        depends_on=[*cluster.ready, *after],
+        hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
+        yunikorn_namespace=scheduler.namespace,
+    )
 
 
 def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
@@ -172,7 +199,8 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
     traffic_ready = _traffic(cfg, cluster, outputs)
-    _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
+    hub_releases = _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
+    _monitoring(cfg, secrets, cluster, scheduler, hub_releases)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document

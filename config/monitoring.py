@@ -6,11 +6,17 @@ Grafana's host and node ports against the hubs) live in `config.monitoring_rules
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
 from config.base import StrictModel
+
+if TYPE_CHECKING:
+    from config.platform import PlatformConfig
+    from config.secrets import SecretRequirement
 
 # The kube-prometheus-stack release the platform was written against (prometheus-community, August 2026:
 # Prometheus Operator v0.93.1, Grafana chart 12.11.1). Its CRDs come with the chart; `crds.upgradeJob`
@@ -62,8 +68,15 @@ class GrafanaConfig(StrictModel):
     https_node_port: Annotated[int, Field(ge=30000, le=32767)] = 30943
     """NodePort of Grafana's HTTPS service; HAProxy routes 443 by SNI to it."""
     oauth_hub: str | None = None
-    """Hub whose `generic-oauth` provider (issuer) Grafana logs in with; default: the first such hub. Its
-    client is `grafana`; the secret is the stack secret `monitoring_grafana_oauth_client_secret`."""
+    """Hub whose `generic-oauth` provider Grafana logs in with; default: the first such hub. The client
+    secret is the stack secret `monitoring_grafana_oauth_client_secret`."""
+    auth_url: HttpUrl | None = None
+    """Authorization endpoint; default: the hub's `authorize_url`, or Keycloak's path under the hub's issuer
+    (`<issuer>/protocol/openid-connect/auth`). Grafana's generic OAuth does no OIDC discovery."""
+    token_url: HttpUrl | None = None
+    """Token endpoint; default as for `auth_url` (`.../token`)."""
+    api_url: HttpUrl | None = None
+    """Userinfo endpoint; default as for `auth_url` (`.../userinfo`)."""
     oauth_client_id: Annotated[str, Field(min_length=1)] = "grafana"
     """OIDC client id registered for Grafana at the provider."""
     admin_group: Annotated[str, Field(pattern=_GROUP)] = "admins"
@@ -117,3 +130,29 @@ SMTP_PASSWORD_SECRET = "monitoring_smtp_password"
 GRAFANA_OAUTH_SECRET = "monitoring_grafana_oauth_client_secret"
 GRAFANA_TLS_CERT_SECRET = "monitoring_grafana_tls_cert"
 GRAFANA_TLS_KEY_SECRET = "monitoring_grafana_tls_key"
+MONITORING_SECRET_KEY = re.compile(
+    r"^monitoring_(smtp_password|grafana_oauth_client_secret|grafana_tls_cert|grafana_tls_key|webhook_[a-z0-9_]+_url)$"
+)
+
+
+def monitoring_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """Secrets the monitoring section needs; the error prints the exact command."""
+    from config.secrets import SecretRequirement
+
+    mon = cfg.monitoring
+    if mon is None:
+        return
+    if mon.grafana is not None:
+        yield SecretRequirement(GRAFANA_OAUTH_SECRET, "OAuth client secret of Grafana at the hubs' identity provider",
+                                f"pulumi config set --secret {GRAFANA_OAUTH_SECRET} '<client secret>'")
+        for key, source in ((GRAFANA_TLS_CERT_SECRET, "fullchain.pem"), (GRAFANA_TLS_KEY_SECRET, "privkey.pem")):
+            yield SecretRequirement(key, f"Grafana's TLS certificate for {mon.grafana.host} ({source})",
+                                    f"pulumi config set --secret {key} < {source}")
+    if any(isinstance(r, EmailReceiver) and r.username for r in mon.receivers):
+        yield SecretRequirement(SMTP_PASSWORD_SECRET, "password of the SMTP login that sends alert e-mails",
+                                f"pulumi config set --secret {SMTP_PASSWORD_SECRET} '<password>'")
+    for receiver in mon.receivers:
+        if isinstance(receiver, WebhookReceiver):
+            key = webhook_secret_key(receiver.name)
+            yield SecretRequirement(key, f"URL (with its token) of the {receiver.name!r} alert webhook",
+                                    f"pulumi config set --secret {key} 'https://...'")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue
-from config.hub_auth import OAUTH_TYPES
 from config.inventory import Node, Role
+from config.monitoring_oauth import grafana_oauth, oauth_hubs
 from config.monitoring_sizing import USABLE_SHARE, prometheus_sizing
 
 if TYPE_CHECKING:
@@ -79,12 +79,18 @@ def _grafana(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             yield ConfigIssue("monitoring.grafana.https_node_port", f"{g.https_node_port} is a node port of hubs.{i} ({hub.name})")
     if not cfg.inventory.load_balancers:
         yield ConfigIssue("monitoring.grafana", "Grafana is reached through the load-balancer hosts; none is in the inventory")
-    oauth_hubs = [h for h in cfg.hubs if h.auth.type in OAUTH_TYPES and getattr(h.auth, "issuer", None)]
-    if g.oauth_hub is not None and g.oauth_hub not in {h.name for h in oauth_hubs}:
-        names = ", ".join(h.name for h in oauth_hubs) or "none"
-        yield ConfigIssue("monitoring.grafana.oauth_hub", f"{g.oauth_hub!r} is not a hub with an OIDC issuer (hubs with one: {names})")
-    if not oauth_hubs:
-        yield ConfigIssue("monitoring.grafana", "Grafana logs in through a hub's OIDC provider: no hub has `auth.issuer`")
+    hubs = oauth_hubs(cfg)
+    if g.oauth_hub is not None and g.oauth_hub not in {h.name for h in hubs}:
+        names = ", ".join(h.name for h in hubs) or "none"
+        yield ConfigIssue("monitoring.grafana.oauth_hub", f"{g.oauth_hub!r} is not a generic-oauth hub (those are: {names})")
+    elif not hubs:
+        yield ConfigIssue("monitoring.grafana", "Grafana logs in through a hub's identity provider: no hub uses generic-oauth")
+    elif grafana_oauth(cfg) is None:
+        yield ConfigIssue(
+            "monitoring.grafana.auth_url",
+            "the hub's issuer is not a Keycloak realm, so Grafana's endpoints cannot be derived: "
+            "set monitoring.grafana.auth_url, token_url and api_url",
+        )
 
 
 MONITORING_CHECKS = [_node, _retention, _grafana]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 
 from config.hubs import HUB_SECRET_KEY, hub_secrets
+from config.monitoring import MONITORING_SECRET_KEY, monitoring_secrets
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET, publish_secrets
 
@@ -51,6 +52,7 @@ def _publish_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
+SECRET_RULES.append(monitoring_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -63,7 +65,7 @@ OPTIONAL_SECRET_KEYS |= {ACCESS_KEY_SECRET, SECRET_KEY_SECRET}  # publish.creden
 
 
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
-SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
+SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY, MONITORING_SECRET_KEY]
 
 
 class KnownSecretKeys(set[str]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from config.inventory import Role
+from config.inventory import Node, Role
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -32,6 +32,11 @@ SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SA_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 
 
+def off_cluster(node: Node) -> bool:
+    """Hosts outside Kubernetes get Debian's node-exporter; on a node the chart's DaemonSet already binds 9100."""
+    return not (node.has(Role.CONTROL_PLANE) or node.has(Role.WORKER))
+
+
 def _static(job: str, targets: list[str]) -> dict[str, Any]:
     return {"job_name": job, "static_configs": [{"targets": targets}]}
 
@@ -40,10 +45,11 @@ def additional_scrape_configs(cfg: PlatformConfig) -> list[dict[str, Any]]:
     """`prometheus.prometheusSpec.additionalScrapeConfigs`: targets outside Kubernetes service discovery."""
     jobs: list[dict[str, Any]] = []
     lbs = cfg.inventory.load_balancers
-    nfs = cfg.inventory.with_role(Role.NFS)
+    nfs = [n for n in cfg.inventory.with_role(Role.NFS) if off_cluster(n)]
     if lbs:
-        jobs.append(_static(LB_JOB, [f"{n.address}:{NODE_EXPORTER_PORT}" for n in lbs]))
         jobs.append(_static(HAPROXY_JOB, [f"{n.address}:{HAPROXY_METRICS_PORT}" for n in lbs]))
+    if [n for n in lbs if off_cluster(n)]:
+        jobs.append(_static(LB_JOB, [f"{n.address}:{NODE_EXPORTER_PORT}" for n in lbs if off_cluster(n)]))
     if nfs:
         jobs.append(_static(NFS_JOB, [f"{n.address}:{NODE_EXPORTER_PORT}" for n in nfs]))
     if cfg.builds_cluster:
