@@ -23,6 +23,7 @@ from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster
 from components.metallb.component import MetalLb
+from components.monitoring.access import grafana_routes, haproxy_metrics
 from components.monitoring.component import MonitoringStack
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
@@ -64,10 +65,11 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
-            hubs=routes_from_config(cfg),
+            hubs=[*routes_from_config(cfg), *grafana_routes(cfg)],
             hub_timing=timing_from_config(cfg),
             maxconn=cfg.traffic.maxconn,
             hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
+            metrics=haproxy_metrics(cfg),
         )
         outputs["load_balancer"] = lb.summary
     cluster = K8sHACluster("cluster", cfg=cfg, access=access, load_balancer=lb, extras=gpu_node_extras(cfg))

@@ -173,7 +173,9 @@ def render_hub_sections(
     if not routes:
         return ""
     _check(routes)
-    return _https(routes, bind, https_port, timing) + _http(routes, bind, http_port, timing)
+    # A route with http_port 0 (Grafana, HTTPS only) is not served on port 80.
+    plain = [r for r in routes if r.http_port]
+    return _https(routes, bind, https_port, timing) + (_http(plain, bind, http_port, timing) if plain else "")
 
 
 def traefik_reads_proxy_protocol(cfg: PlatformConfig, hub: HubConfig) -> bool:

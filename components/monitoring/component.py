@@ -129,5 +129,12 @@ class MonitoringStack(pulumi.ComponentResource):
                  api_version="monitoring.coreos.com/v1", kind="ServiceMonitor")
 
         # node-exporter on the machines outside Kubernetes (static targets of the chart's Prometheus).
-        self.host_steps = [run_step(access[step.node], step.step, step.script, parent=self) for step in node_exporter_steps(cfg)]
+        # The VIP metric goes into node-exporter's textfile directory, so it waits for node-exporter on that host.
+        self.host_steps: list[pulumi.Resource] = []
+        exporters: dict[str, pulumi.Resource] = {}
+        for step in node_exporter_steps(cfg):
+            after = [exporters[step.node]] if step.node in exporters else []
+            resource = run_step(access[step.node], step.step, step.script, parent=self, depends_on=after)
+            exporters.setdefault(step.node, resource)
+            self.host_steps.append(resource)
         self.register_outputs({"namespace": naming.NAMESPACE, "release": self.release.name})

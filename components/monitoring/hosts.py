@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from components.common.shell import RenderedScript, render_script
+from components.common.shell import HostFile, RenderedScript, render_script
 from components.monitoring import naming
 from components.monitoring.backup_metrics import TEXTFILE_DIR
 from components.monitoring.scrape import NODE_EXPORTER_PORT, off_cluster
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 SCRIPTS = Path(__file__).parent / "scripts"
 # The NFS host also reports nfsd statistics (node_exporter's nfsd collector reads /proc/net/rpc/nfsd).
 NFS_COLLECTORS = "--collector.nfsd"
+VIP_METRIC_SCRIPT = "/usr/local/lib/jupyterhub-platform/vip-holder-metric.sh"
+VIP_METRIC_UNIT = "jhub-vip-metric"
+VIP_METRIC_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -44,4 +47,35 @@ def node_exporter_steps(cfg: PlatformConfig) -> list[HostStep]:
         if (node.has(Role.LOAD_BALANCER) or node.has(Role.NFS)) and off_cluster(node):
             collectors = NFS_COLLECTORS if node.has(Role.NFS) else ""
             steps.append(HostStep(node.name, "node-exporter", node_exporter_script(str(node.address), collectors)))
+    if cfg.load_balancer.vip is not None:
+        steps += [HostStep(n.name, "vip-metric", vip_metric_script(str(cfg.load_balancer.vip))) for n in cfg.inventory.load_balancers]
     return steps
+
+
+def vip_metric_script(vip: str) -> RenderedScript:
+    """A systemd timer writing `jhub_keepalived_vip_master` every VIP_METRIC_SECONDS (load-balancer hosts)."""
+    service = f"""\
+[Unit]
+Description=Write whether this host holds the VIP {vip} for node-exporter (jupyterhub-platform)
+
+[Service]
+Type=oneshot
+ExecStart={VIP_METRIC_SCRIPT} {vip} {TEXTFILE_DIR}
+TimeoutStartSec=30
+"""
+    timer = f"""\
+[Unit]
+Description=Refresh the VIP holder metric (jupyterhub-platform)
+
+[Timer]
+OnBootSec=30s
+OnUnitActiveSec={VIP_METRIC_SECONDS}s
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target
+"""
+    return render_script("vip-metric", SCRIPTS / "vip-metric.sh", {"HOLDER_SCRIPT_PATH": VIP_METRIC_SCRIPT}, files={
+        "METRIC_SERVICE": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.service", service),
+        "METRIC_TIMER": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.timer", timer),
+    })
