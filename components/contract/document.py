@@ -17,6 +17,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from components.monitoring import naming as monitoring_naming
+from components.monitoring.access import urls as monitoring_urls
 from config.gpu import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
 from config.hubs import HubConfig
 from config.nfs import nfs_server_address
@@ -24,7 +26,7 @@ from config.platform import PlatformConfig
 from config.scheduler import QueueConfig, Resources
 from config.traffic_rules import hub_entry
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_PATH = Path(__file__).resolve().parent / "platform-v1.schema.json"
 KUBECONFIG_OUTPUT = "kubeconfig"
 NFS_CSI_PROVISIONER = "nfs.csi.k8s.io"
@@ -117,6 +119,8 @@ def _namespaces(cfg: PlatformConfig) -> list[dict[str, str]]:
     spaces.append({"name": cfg.nfs.csi_namespace, "purpose": "storage"})
     if gpu_nodes(cfg):
         spaces.append({"name": cfg.gpu.namespace, "purpose": "gpu"})
+    if cfg.monitoring is not None:
+        spaces.append({"name": monitoring_naming.NAMESPACE, "purpose": "monitoring"})
     return sorted(spaces, key=lambda s: (s["name"], s["purpose"]))
 
 
@@ -168,9 +172,13 @@ def _cluster(cfg: PlatformConfig) -> dict[str, Any]:
     }
 
 
-def build_contract(
-    cfg: PlatformConfig, *, project: str, stack: str, monitoring: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _monitoring(cfg: PlatformConfig) -> dict[str, Any] | None:
+    if cfg.monitoring is None:
+        return None
+    return {"namespace": monitoring_naming.NAMESPACE, **monitoring_urls(cfg)}
+
+
+def build_contract(cfg: PlatformConfig, *, project: str, stack: str) -> dict[str, Any]:
     """The `platform` document of one stack, validated against the committed schema."""
     document = {
         "schema_version": SCHEMA_VERSION,
@@ -191,7 +199,7 @@ def build_contract(
         ],
         "nfs": _nfs(cfg),
         "gpu": _gpu(cfg),
-        "monitoring": dict(monitoring) if monitoring else None,
+        "monitoring": _monitoring(cfg),
     }
     validate_contract(document)
     return document

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.haproxy_lb.hub_routes import HubRoute
+from components.monitoring import naming
 from components.monitoring.scrape import HAPROXY_METRICS_PORT
 from config.traffic_rules import proxy_nodes
 
@@ -35,13 +36,12 @@ def haproxy_metrics(cfg: PlatformConfig) -> tuple[int, str] | None:
 
 
 def urls(cfg: PlatformConfig) -> dict[str, str | None]:
-    """Grafana's public URL and Prometheus' in-cluster URL (for the stack contract)."""
-    from components.monitoring import naming
-
+    """Grafana's public URL, Prometheus' and Alertmanager's in-cluster URLs (for the stack contract)."""
     mon = cfg.monitoring
     if mon is None:
         return {}
     return {
         "grafana_url": f"https://{mon.grafana.host}/" if mon.grafana is not None else None,
         "prometheus_url": f"http://{naming.PROMETHEUS_SERVICE}.{naming.NAMESPACE}.svc:{naming.PROMETHEUS_PORT}/",
+        "alertmanager_url": f"http://{naming.ALERTMANAGER_SERVICE}.{naming.NAMESPACE}.svc:{naming.ALERTMANAGER_PORT}/",
     }

@@ -11,6 +11,7 @@ PROMETHEUS_SERVICE = f"{FULLNAME}-prometheus"
 GRAFANA_SERVICE = f"{FULLNAME}-grafana"
 ALERTMANAGER_SERVICE = f"{FULLNAME}-alertmanager"
 PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
 STORAGE_CLASS = "monitoring-local"
 VOLUME_LABEL = "jupyterhub-platform/monitoring-volume"
 PV_NAME = "prometheus-data"
