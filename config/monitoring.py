@@ -143,16 +143,28 @@ def monitoring_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
     if mon is None:
         return
     if mon.grafana is not None:
-        yield SecretRequirement(GRAFANA_OAUTH_SECRET, "OAuth client secret of Grafana at the hubs' identity provider",
-                                f"pulumi config set --secret {GRAFANA_OAUTH_SECRET} '<client secret>'")
+        yield SecretRequirement(
+            GRAFANA_OAUTH_SECRET,
+            "OAuth client secret of Grafana at the hubs' identity provider",
+            f"pulumi config set --secret {GRAFANA_OAUTH_SECRET} '<client secret>'",
+        )
         for key, source in ((GRAFANA_TLS_CERT_SECRET, "fullchain.pem"), (GRAFANA_TLS_KEY_SECRET, "privkey.pem")):
-            yield SecretRequirement(key, f"Grafana's TLS certificate for {mon.grafana.host} ({source})",
-                                    f"pulumi config set --secret {key} < {source}")
+            yield SecretRequirement(
+                key,
+                f"Grafana's TLS certificate for {mon.grafana.host} ({source})",
+                f"pulumi config set --secret {key} < {source}",
+            )
     if any(isinstance(r, EmailReceiver) and r.username for r in mon.receivers):
-        yield SecretRequirement(SMTP_PASSWORD_SECRET, "password of the SMTP login that sends alert e-mails",
-                                f"pulumi config set --secret {SMTP_PASSWORD_SECRET} '<password>'")
+        yield SecretRequirement(
+            SMTP_PASSWORD_SECRET,
+            "password of the SMTP login that sends alert e-mails",
+            f"pulumi config set --secret {SMTP_PASSWORD_SECRET} '<password>'",
+        )
     for receiver in mon.receivers:
         if isinstance(receiver, WebhookReceiver):
             key = webhook_secret_key(receiver.name)
-            yield SecretRequirement(key, f"URL (with its token) of the {receiver.name!r} alert webhook",
-                                    f"pulumi config set --secret {key} 'https://...'")
+            yield SecretRequirement(
+                key,
+                f"URL (with its token) of the {receiver.name!r} alert webhook",
+                f"pulumi config set --secret {key} 'https://...'",
+            )

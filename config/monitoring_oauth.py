@@ -46,7 +46,9 @@ def grafana_oauth(cfg: PlatformConfig) -> GrafanaOAuth | None:
     if auth.issuer is not None and "/realms/" in str(auth.issuer):
         base = str(auth.issuer).rstrip("/") + "/protocol/openid-connect"
         derived = (f"{base}/auth", f"{base}/token", f"{base}/userinfo")
-    urls = [str(given) if given else default for given, default in zip((g.auth_url, g.token_url, g.api_url), derived, strict=True)]
+    urls = [
+        str(given) if given else default for given, default in zip((g.auth_url, g.token_url, g.api_url), derived, strict=True)
+    ]
     if not all(urls):
         return None
     scopes = tuple(dict.fromkeys([*auth.scope, "groups"] if auth.groups_claim == "groups" else auth.scope))

@@ -76,7 +76,9 @@ def _grafana(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             yield ConfigIssue("monitoring.grafana.host", f"{g.host} is also the host of hubs.{i} ({hub.name})")
         ports = {getattr(hub, "http_node_port", None), getattr(hub, "https_node_port", None)}
         if g.https_node_port in ports:
-            yield ConfigIssue("monitoring.grafana.https_node_port", f"{g.https_node_port} is a node port of hubs.{i} ({hub.name})")
+            yield ConfigIssue(
+                "monitoring.grafana.https_node_port", f"{g.https_node_port} is a node port of hubs.{i} ({hub.name})"
+            )
     if not cfg.inventory.load_balancers:
         yield ConfigIssue("monitoring.grafana", "Grafana is reached through the load-balancer hosts; none is in the inventory")
     hubs = oauth_hubs(cfg)

@@ -14,6 +14,7 @@ from config.hub_access import HUB_ACCESS_CHECKS
 from config.hubs import HUB_CHECKS, HubConfig
 from config.inventory import Inventory, Role
 from config.monitoring import MonitoringConfig
+from config.monitoring_rules import MONITORING_CHECKS
 from config.nfs import NFS_CHECKS, NfsConfig
 from config.publish import PublishConfig, publish_issues
 from config.scheduler import SchedulerConfig
@@ -21,7 +22,6 @@ from config.scheduler_rules import SCHEDULER_CHECKS
 from config.ssh import SshConfig
 from config.traffic import TrafficConfig
 from config.traffic_rules import TRAFFIC_CHECKS
-from config.monitoring_rules import MONITORING_CHECKS
 
 
 class PlatformConfig(StrictModel):

@@ -117,7 +117,10 @@ class HaproxyLb(pulumi.ComponentResource):
             "stats": f"http://{STATS_BIND}:{settings.stats_port}{STATS_URI} (on each LB host)",
             "hub_vip": hub_vip,
             "hub_backends": [
-                backend_name(h.name, port) for h in hubs for port in ("https", "http") if (h.http_port if port == "http" else h.https_port)
+                backend_name(h.name, port)
+                for h in hubs
+                for port in ("https", "http")
+                if (h.http_port if port == "http" else h.https_port)
             ],
         }
         self.register_outputs({"summary": self.summary})

@@ -24,8 +24,16 @@ def grafana_routes(cfg: PlatformConfig) -> list[HubRoute]:
     if mon is None or mon.grafana is None or not cfg.inventory.load_balancers:
         return []
     # Every node answers a NodePort with the default externalTrafficPolicy; the proxy nodes suffice.
-    return [HubRoute(name="grafana", host=mon.grafana.host, http_port=0, https_port=mon.grafana.https_node_port,
-                     servers=tuple(proxy_nodes(cfg)), maxconn=GRAFANA_MAXCONN)]
+    return [
+        HubRoute(
+            name="grafana",
+            host=mon.grafana.host,
+            http_port=0,
+            https_port=mon.grafana.https_node_port,
+            servers=tuple(proxy_nodes(cfg)),
+            maxconn=GRAFANA_MAXCONN,
+        )
+    ]
 
 
 def haproxy_metrics(cfg: PlatformConfig) -> tuple[int, str] | None:

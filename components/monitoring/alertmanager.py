@@ -27,8 +27,10 @@ def secret_keys(mon: MonitoringConfig) -> list[str]:
 
 def _receiver(receiver: EmailReceiver | WebhookReceiver, secrets: Mapping[str, str]) -> dict[str, Any]:
     if isinstance(receiver, WebhookReceiver):
-        return {"name": receiver.name,
-                "webhook_configs": [{"url": secrets[webhook_secret_key(receiver.name)], "send_resolved": True}]}
+        return {
+            "name": receiver.name,
+            "webhook_configs": [{"url": secrets[webhook_secret_key(receiver.name)], "send_resolved": True}],
+        }
     email: dict[str, Any] = {
         "to": ", ".join(receiver.to),
         "from": receiver.sender,
@@ -61,10 +63,16 @@ def alertmanager_config(mon: MonitoringConfig, secrets: Mapping[str, str]) -> di
         "receivers": [{"name": NULL_RECEIVER}, *(_receiver(r, secrets) for r in mon.receivers)],
         "inhibit_rules": [
             # A node that is down explains every alert about what ran on it.
-            {"source_matchers": ['alertname="NodeNotReady"'], "target_matchers": ['alertname!="NodeNotReady"'],
-             "equal": ["node"]},
+            {
+                "source_matchers": ['alertname="NodeNotReady"'],
+                "target_matchers": ['alertname!="NodeNotReady"'],
+                "equal": ["node"],
+            },
             # The 90% export alert makes the 80% one redundant.
-            {"source_matchers": ['alertname="NfsExportAbove90Percent"'],
-             "target_matchers": ['alertname="NfsExportAbove80Percent"'], "equal": ["instance", "mountpoint"]},
+            {
+                "source_matchers": ['alertname="NfsExportAbove90Percent"'],
+                "target_matchers": ['alertname="NfsExportAbove80Percent"'],
+                "equal": ["instance", "mountpoint"],
+            },
         ],
     }

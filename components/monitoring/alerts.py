@@ -48,38 +48,93 @@ def _control_plane(cfg: PlatformConfig) -> list[Alert]:
     members = len(cfg.inventory.control_planes)
     g = "control-plane"
     alerts = [
-        Alert("ApiUnreachableThroughVip", g, f'up{{job="{API_VIP_JOB}"}} == 0', 2, "critical",
-              "The Kubernetes API does not answer through the load-balancer address {{ $labels.instance }}"),
-        Alert("EtcdNoLeader", g, "etcd_server_has_leader == 0", 1, "critical",
-              "etcd member {{ $labels.instance }} has no leader"),
-        Alert("EtcdMemberMissing", g, f'count(up{{job="kube-etcd"}} == 1) < {members} or absent(up{{job="kube-etcd"}} == 1)',
-              5, "critical", f"fewer than {members} etcd members answer"),
-        Alert("EtcdDatabaseNearQuota", g,
-              "etcd_mvcc_db_total_size_in_bytes / etcd_server_quota_backend_bytes > 0.8", 10, "warning",
-              "etcd database of {{ $labels.instance }} is {{ $value | humanizePercentage }} of its quota"),
-        Alert("CertificateExpiringSoon", g, f"kubelet_certificate_manager_client_ttl_seconds < {30 * DAY}", 60,
-              "warning", "the kubelet client certificate of {{ $labels.node }} expires within 30 days"),
+        Alert(
+            "ApiUnreachableThroughVip",
+            g,
+            f'up{{job="{API_VIP_JOB}"}} == 0',
+            2,
+            "critical",
+            "The Kubernetes API does not answer through the load-balancer address {{ $labels.instance }}",
+        ),
+        Alert(
+            "EtcdNoLeader", g, "etcd_server_has_leader == 0", 1, "critical", "etcd member {{ $labels.instance }} has no leader"
+        ),
+        Alert(
+            "EtcdMemberMissing",
+            g,
+            f'count(up{{job="kube-etcd"}} == 1) < {members} or absent(up{{job="kube-etcd"}} == 1)',
+            5,
+            "critical",
+            f"fewer than {members} etcd members answer",
+        ),
+        Alert(
+            "EtcdDatabaseNearQuota",
+            g,
+            "etcd_mvcc_db_total_size_in_bytes / etcd_server_quota_backend_bytes > 0.8",
+            10,
+            "warning",
+            "etcd database of {{ $labels.instance }} is {{ $value | humanizePercentage }} of its quota",
+        ),
+        Alert(
+            "CertificateExpiringSoon",
+            g,
+            f"kubelet_certificate_manager_client_ttl_seconds < {30 * DAY}",
+            60,
+            "warning",
+            "the kubelet client certificate of {{ $labels.node }} expires within 30 days",
+        ),
     ]
     if cfg.inventory.load_balancers:
         alerts += [
-            Alert("HaproxyBackendServerDown", g,
-                  'haproxy_server_status{proxy="kube-apiserver",state="DOWN"} == 1', 5, "warning",
-                  "HAProxy on {{ $labels.instance }} marks API server {{ $labels.server }} down"),
-            Alert("HaproxyHubBackendDown", g, 'haproxy_backend_active_servers{proxy=~"hub-.*"} == 0', 5, "critical",
-                  "HAProxy on {{ $labels.instance }} has no live node for {{ $labels.proxy }}"),
-            Alert("LoadBalancerHostDown", g, f'up{{job="{LB_JOB}"}} == 0', 5, "warning",
-                  "load-balancer host {{ $labels.instance }} does not answer"),
+            Alert(
+                "HaproxyBackendServerDown",
+                g,
+                'haproxy_server_status{proxy="kube-apiserver",state="DOWN"} == 1',
+                5,
+                "warning",
+                "HAProxy on {{ $labels.instance }} marks API server {{ $labels.server }} down",
+            ),
+            Alert(
+                "HaproxyHubBackendDown",
+                g,
+                'haproxy_backend_active_servers{proxy=~"hub-.*"} == 0',
+                5,
+                "critical",
+                "HAProxy on {{ $labels.instance }} has no live node for {{ $labels.proxy }}",
+            ),
+            Alert(
+                "LoadBalancerHostDown",
+                g,
+                f'up{{job="{LB_JOB}"}} == 0',
+                5,
+                "warning",
+                "load-balancer host {{ $labels.instance }} does not answer",
+            ),
         ]
     if cfg.load_balancer.vip is not None:
-        alerts.append(Alert("VipNotHeldOnce", g, f"sum({KEEPALIVED_VIP_METRIC}) != 1", 2, "critical",
-                            "{{ $value }} load-balancer hosts hold the VIP (expected exactly 1)"))
+        alerts.append(
+            Alert(
+                "VipNotHeldOnce",
+                g,
+                f"sum({KEEPALIVED_VIP_METRIC}) != 1",
+                2,
+                "critical",
+                "{{ $value }} load-balancer hosts hold the VIP (expected exactly 1)",
+            )
+        )
     return alerts
 
 
 def _nodes() -> list[Alert]:
     return [
-        Alert("NodeNotReady", "nodes", 'kube_node_status_condition{condition="Ready",status="true"} == 0', 5,
-              "critical", "node {{ $labels.node }} is not Ready"),
+        Alert(
+            "NodeNotReady",
+            "nodes",
+            'kube_node_status_condition{condition="Ready",status="true"} == 0',
+            5,
+            "critical",
+            "node {{ $labels.node }} is not Ready",
+        ),
     ]
 
 
@@ -89,16 +144,36 @@ def _storage(cfg: PlatformConfig) -> list[Alert]:
     # The export lives on one of the filesystems mounted at its path or above it; all of them fill with it.
     parts = cfg.nfs.export_path.strip("/").split("/")
     mounts = "|".join(["/" + "/".join(parts[:i]) for i in range(len(parts), 0, -1)] + ["/"])
-    used = (f'(1 - node_filesystem_avail_bytes{{job="{NFS_JOB}",mountpoint=~"{mounts}"}}'
-            f' / node_filesystem_size_bytes{{job="{NFS_JOB}",mountpoint=~"{mounts}"}})')
+    used = (
+        f'(1 - node_filesystem_avail_bytes{{job="{NFS_JOB}",mountpoint=~"{mounts}"}}'
+        f' / node_filesystem_size_bytes{{job="{NFS_JOB}",mountpoint=~"{mounts}"}})'
+    )
     g = "storage"
     return [
-        Alert("NfsServerDown", g, f'up{{job="{NFS_JOB}"}} == 0 or node_nfsd_server_threads == 0', 3, "critical",
-              "the NFS server {{ $labels.instance }} is down (homes unavailable)"),
-        Alert("NfsExportAbove80Percent", g, f"{used} > 0.8", 15, "warning",
-              "the NFS export filesystem {{ $labels.mountpoint }} is {{ $value | humanizePercentage }} full"),
-        Alert("NfsExportAbove90Percent", g, f"{used} > 0.9", 5, "critical",
-              "the NFS export filesystem {{ $labels.mountpoint }} is {{ $value | humanizePercentage }} full"),
+        Alert(
+            "NfsServerDown",
+            g,
+            f'up{{job="{NFS_JOB}"}} == 0 or node_nfsd_server_threads == 0',
+            3,
+            "critical",
+            "the NFS server {{ $labels.instance }} is down (homes unavailable)",
+        ),
+        Alert(
+            "NfsExportAbove80Percent",
+            g,
+            f"{used} > 0.8",
+            15,
+            "warning",
+            "the NFS export filesystem {{ $labels.mountpoint }} is {{ $value | humanizePercentage }} full",
+        ),
+        Alert(
+            "NfsExportAbove90Percent",
+            g,
+            f"{used} > 0.9",
+            5,
+            "critical",
+            "the NFS export filesystem {{ $labels.mountpoint }} is {{ $value | humanizePercentage }} full",
+        ),
     ]
 
 
@@ -109,17 +184,33 @@ def _hubs(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
     count = "jupyterhub_server_spawn_duration_seconds_count"
     g = "hubs"
     return [
-        Alert("HubDown", g, f'up{{job="{HUB_JOB}",namespace=~"{namespaces}"}} == 0', 3, "critical",
-              "the hub in {{ $labels.namespace }} does not answer"),
-        Alert("SpawnFailureRateHigh", g,
-              f'sum by (namespace) (rate({count}{{status="failure"}}[15m]))'
-              f" / sum by (namespace) (rate({count}[15m])) > {mon.spawn_failure_ratio}", 5, "warning",
-              "{{ $value | humanizePercentage }} of spawns fail in {{ $labels.namespace }}"),
-        Alert("NotebookPendingInQueue", g,
-              f'(time() - kube_pod_created{{namespace=~"{namespaces}",pod=~"jupyter-.*"}})'
-              f' * on (namespace, pod) (kube_pod_status_phase{{phase="Pending",namespace=~"{namespaces}"}} == 1)'
-              f" > {mon.pending_minutes * 60}", 1, "warning",
-              f"notebook {{{{ $labels.pod }}}} waits in its queue for more than {mon.pending_minutes} minutes"),
+        Alert(
+            "HubDown",
+            g,
+            f'up{{job="{HUB_JOB}",namespace=~"{namespaces}"}} == 0',
+            3,
+            "critical",
+            "the hub in {{ $labels.namespace }} does not answer",
+        ),
+        Alert(
+            "SpawnFailureRateHigh",
+            g,
+            f'sum by (namespace) (rate({count}{{status="failure"}}[15m]))'
+            f" / sum by (namespace) (rate({count}[15m])) > {mon.spawn_failure_ratio}",
+            5,
+            "warning",
+            "{{ $value | humanizePercentage }} of spawns fail in {{ $labels.namespace }}",
+        ),
+        Alert(
+            "NotebookPendingInQueue",
+            g,
+            f'(time() - kube_pod_created{{namespace=~"{namespaces}",pod=~"jupyter-.*"}})'
+            f' * on (namespace, pod) (kube_pod_status_phase{{phase="Pending",namespace=~"{namespaces}"}} == 1)'
+            f" > {mon.pending_minutes * 60}",
+            1,
+            "warning",
+            f"notebook {{{{ $labels.pod }}}} waits in its queue for more than {mon.pending_minutes} minutes",
+        ),
     ]
 
 
@@ -130,44 +221,68 @@ def _gpus(cfg: PlatformConfig) -> list[Alert]:
     missing = " or ".join(
         f'(count(count by (gpu) (DCGM_FI_DEV_GPU_TEMP{{Hostname="{n.name}"}})) < {n.gpu.count})'
         f' or absent(DCGM_FI_DEV_GPU_TEMP{{Hostname="{n.name}"}})'
-        for n in nodes if n.gpu is not None
+        for n in nodes
+        if n.gpu is not None
     )
     return [
-        Alert("GpuXidError", "gpus", "DCGM_FI_DEV_XID_ERRORS > 0", 0, "critical",
-              "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}"),
+        Alert(
+            "GpuXidError",
+            "gpus",
+            "DCGM_FI_DEV_XID_ERRORS > 0",
+            0,
+            "critical",
+            "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
+        ),
         Alert("GpuMissing", "gpus", missing, 10, "critical", "a GPU node reports fewer GPUs than its inventory"),
     ]
 
 
 def _backups(mon: MonitoringConfig) -> list[Alert]:
     return [
-        Alert("BackupStale", "backups", f"time() - {BACKUP_LAST_SUCCESS} > {mon.backup_max_age_hours * 3600}", 10,
-              "warning", f"the last successful {{{{ $labels.kind }}}} backup is older than {mon.backup_max_age_hours} h"),
-        Alert("BackupFailed", "backups", f"{BACKUP_EXIT_CODE} != 0", 0, "warning",
-              "the last {{ $labels.kind }} backup failed (exit code {{ $value }})"),
+        Alert(
+            "BackupStale",
+            "backups",
+            f"time() - {BACKUP_LAST_SUCCESS} > {mon.backup_max_age_hours * 3600}",
+            10,
+            "warning",
+            f"the last successful {{{{ $labels.kind }}}} backup is older than {mon.backup_max_age_hours} h",
+        ),
+        Alert(
+            "BackupFailed",
+            "backups",
+            f"{BACKUP_EXIT_CODE} != 0",
+            0,
+            "warning",
+            "the last {{ $labels.kind }} backup failed (exit code {{ $value }})",
+        ),
     ]
 
 
 def _prometheus(mon: MonitoringConfig) -> list[Alert]:
     capacity = mon.volume_gib * 2**30
     return [
-        Alert("PrometheusStorageFilling", "prometheus",
-              f"(prometheus_tsdb_storage_blocks_bytes + prometheus_tsdb_wal_storage_size_bytes) / {capacity} > 0.85",
-              15, "warning", "Prometheus data uses {{ $value | humanizePercentage }} of its volume"),
+        Alert(
+            "PrometheusStorageFilling",
+            "prometheus",
+            f"(prometheus_tsdb_storage_blocks_bytes + prometheus_tsdb_wal_storage_size_bytes) / {capacity} > 0.85",
+            15,
+            "warning",
+            "Prometheus data uses {{ $value | humanizePercentage }} of its volume",
+        ),
     ]
 
 
 def platform_alerts(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
     """Every alert this stack's monitoring evaluates (only those whose components exist)."""
-    return [*_control_plane(cfg), *_nodes(), *_storage(cfg), *_hubs(cfg, mon), *_gpus(cfg), *_backups(mon),
-            *_prometheus(mon)]
+    return [*_control_plane(cfg), *_nodes(), *_storage(cfg), *_hubs(cfg, mon), *_gpus(cfg), *_backups(mon), *_prometheus(mon)]
 
 
 def rule_groups(alerts: list[Alert], interval_seconds: int) -> dict[str, dict[str, Any]]:
     """Rule file name -> its `groups:` document (also the spec of one PrometheusRule)."""
     files: dict[str, dict[str, Any]] = {}
     for alert in alerts:
-        doc = files.setdefault(alert.group, {"groups": [{"name": f"platform-{alert.group}",
-                                                        "interval": f"{interval_seconds}s", "rules": []}]})
+        doc = files.setdefault(
+            alert.group, {"groups": [{"name": f"platform-{alert.group}", "interval": f"{interval_seconds}s", "rules": []}]}
+        )
         doc["groups"][0]["rules"].append(alert.rule())
     return files

@@ -42,6 +42,10 @@ def _k8s(kind_api: Any, name: str, manifest: dict[str, Any], opts: pulumi.Resour
     return kind_api(name, **fields, opts=opts, **extra)
 
 
+def _secret(value: Any) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
+
+
 class MonitoringStack(pulumi.ComponentResource):
     """kube-prometheus-stack in `monitoring`, the platform's alerts and dashboards, node-exporter off-cluster."""
 
@@ -73,47 +77,84 @@ class MonitoringStack(pulumi.ComponentResource):
         directory = run_step(access[node.name], "prometheus-dir", directory_script(), parent=self, depends_on=after_join)
         storage_class = _k8s(k8s.storage.v1.StorageClass, f"{name}-storage-class", manifests.storage_class(), k8s_opts)
         volume = _k8s(
-            k8s.core.v1.PersistentVolume, f"{name}-prometheus-volume", manifests.persistent_volume(node.name, mon.volume_gib),
-            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[directory, storage_class],
-                                   protect=True, retain_on_delete=True),
+            k8s.core.v1.PersistentVolume,
+            f"{name}-prometheus-volume",
+            manifests.persistent_volume(node.name, mon.volume_gib),
+            pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[directory, storage_class], protect=True, retain_on_delete=True
+            ),
         )
 
         # Secrets the chart only references by name.
         values_needed = {key: secrets.require(key) for key in secret_keys(mon)}
         am_config = pulumi.Output.all(**values_needed).apply(
-            lambda given: yaml.safe_dump(alertmanager_config(mon, given), sort_keys=False))
+            lambda given: yaml.safe_dump(alertmanager_config(mon, given), sort_keys=False)
+        )
         prerequisites: list[pulumi.Resource] = [ns, volume]
-        prerequisites.append(k8s.core.v1.Secret(
-            f"{name}-alertmanager-config",
-            metadata={"name": naming.ALERTMANAGER_SECRET, "namespace": naming.NAMESPACE},
-            string_data={"alertmanager.yaml": pulumi.Output.secret(am_config)}, opts=in_ns))
-        admin_password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
-                                               opts=pulumi.ResourceOptions(parent=self))
-        prerequisites.append(k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
-            metadata={"name": naming.GRAFANA_ADMIN_SECRET, "namespace": naming.NAMESPACE},
-            string_data={"admin-user": "admin", "admin-password": admin_password.result}, opts=in_ns))
+        prerequisites.append(
+            k8s.core.v1.Secret(
+                f"{name}-alertmanager-config",
+                metadata={"name": naming.ALERTMANAGER_SECRET, "namespace": naming.NAMESPACE},
+                string_data={"alertmanager.yaml": _secret(am_config)},
+                opts=in_ns,
+            )
+        )
+        admin_password = random.RandomPassword(
+            f"{name}-grafana-admin", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        prerequisites.append(
+            k8s.core.v1.Secret(
+                f"{name}-grafana-admin",
+                metadata={"name": naming.GRAFANA_ADMIN_SECRET, "namespace": naming.NAMESPACE},
+                string_data={"admin-user": "admin", "admin-password": admin_password.result},
+                opts=in_ns,
+            )
+        )
         if mon.grafana is not None:
-            prerequisites.append(k8s.core.v1.Secret(
-                f"{name}-grafana-tls", metadata={"name": naming.GRAFANA_TLS_SECRET, "namespace": naming.NAMESPACE},
-                type="kubernetes.io/tls",
-                string_data={"tls.crt": pulumi.Output.secret(secrets.require(GRAFANA_TLS_CERT_SECRET)),
-                             "tls.key": pulumi.Output.secret(secrets.require(GRAFANA_TLS_KEY_SECRET))}, opts=in_ns))
-            prerequisites.append(k8s.core.v1.Secret(
-                f"{name}-grafana-oauth", metadata={"name": naming.GRAFANA_OAUTH_SECRET, "namespace": naming.NAMESPACE},
-                string_data={"client_secret": pulumi.Output.secret(secrets.require(GRAFANA_OAUTH_SECRET))}, opts=in_ns))
+            prerequisites.append(
+                k8s.core.v1.Secret(
+                    f"{name}-grafana-tls",
+                    metadata={"name": naming.GRAFANA_TLS_SECRET, "namespace": naming.NAMESPACE},
+                    type="kubernetes.io/tls",
+                    string_data={
+                        "tls.crt": _secret(secrets.require(GRAFANA_TLS_CERT_SECRET)),
+                        "tls.key": _secret(secrets.require(GRAFANA_TLS_KEY_SECRET)),
+                    },
+                    opts=in_ns,
+                )
+            )
+            prerequisites.append(
+                k8s.core.v1.Secret(
+                    f"{name}-grafana-oauth",
+                    metadata={"name": naming.GRAFANA_OAUTH_SECRET, "namespace": naming.NAMESPACE},
+                    string_data={"client_secret": _secret(secrets.require(GRAFANA_OAUTH_SECRET))},
+                    opts=in_ns,
+                )
+            )
 
         self.release = pinned_release(
-            name, release=naming.RELEASE, chart="kube-prometheus-stack", version=mon.chart_version, repo=CHART_REPOSITORY,
-            namespace=naming.NAMESPACE, values=chart_values(cfg), timeout=RELEASE_TIMEOUT_SECONDS,
+            name,
+            release=naming.RELEASE,
+            chart="kube-prometheus-stack",
+            version=mon.chart_version,
+            repo=CHART_REPOSITORY,
+            namespace=naming.NAMESPACE,
+            values=chart_values(cfg),
+            timeout=RELEASE_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=prerequisites),
         )
         # Custom resources after the release (it brings their CRDs and the operator that reads them).
         after_release = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.release])
         for group, doc in rule_groups(platform_alerts(cfg, mon), mon.scrape_interval_seconds).items():
             artifacts.record(f"monitoring/rules/{group}.yaml", yaml.safe_dump(doc, sort_keys=False, width=1000))
-            _k8s(k8s.apiextensions.CustomResource, f"{name}-rules-{group}", manifests.prometheus_rule(group, doc), after_release,
-                 api_version="monitoring.coreos.com/v1", kind="PrometheusRule")
+            _k8s(
+                k8s.apiextensions.CustomResource,
+                f"{name}-rules-{group}",
+                manifests.prometheus_rule(group, doc),
+                after_release,
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+            )
         for spec in dashboards(cfg):
             text = dashboard_json(spec)
             artifacts.record(f"monitoring/dashboards/{spec.name}.json", text)
@@ -125,8 +166,14 @@ class MonitoringStack(pulumi.ComponentResource):
             monitors.append(scrape.dcgm_service_monitor(cfg.gpu.namespace))
         for monitor in monitors:
             meta = monitor["metadata"]
-            _k8s(k8s.apiextensions.CustomResource, f"{name}-monitor-{meta['namespace']}-{meta['name']}", monitor, after_release,
-                 api_version="monitoring.coreos.com/v1", kind="ServiceMonitor")
+            _k8s(
+                k8s.apiextensions.CustomResource,
+                f"{name}-monitor-{meta['namespace']}-{meta['name']}",
+                monitor,
+                after_release,
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+            )
 
         # node-exporter on the machines outside Kubernetes (static targets of the chart's Prometheus).
         # The VIP metric goes into node-exporter's textfile directory, so it waits for node-exporter on that host.

@@ -31,13 +31,19 @@ class HostStep:
 
 
 def directory_script() -> RenderedScript:
-    return render_script("prometheus-dir", SCRIPTS / "prometheus-dir.sh", {
-        "DATA_DIR": naming.DATA_DIR, "DATA_UID": naming.PROMETHEUS_UID, "DATA_GID": naming.PROMETHEUS_GID})
+    return render_script(
+        "prometheus-dir",
+        SCRIPTS / "prometheus-dir.sh",
+        {"DATA_DIR": naming.DATA_DIR, "DATA_UID": naming.PROMETHEUS_UID, "DATA_GID": naming.PROMETHEUS_GID},
+    )
 
 
 def node_exporter_script(address: str, collectors: str) -> RenderedScript:
-    return render_script("node-exporter", SCRIPTS / "node-exporter.sh", {
-        "LISTEN_ADDRESS": f"{address}:{NODE_EXPORTER_PORT}", "COLLECTOR_ARGS": collectors, "TEXTFILE_DIR": TEXTFILE_DIR})
+    return render_script(
+        "node-exporter",
+        SCRIPTS / "node-exporter.sh",
+        {"LISTEN_ADDRESS": f"{address}:{NODE_EXPORTER_PORT}", "COLLECTOR_ARGS": collectors, "TEXTFILE_DIR": TEXTFILE_DIR},
+    )
 
 
 def node_exporter_steps(cfg: PlatformConfig) -> list[HostStep]:
@@ -48,7 +54,9 @@ def node_exporter_steps(cfg: PlatformConfig) -> list[HostStep]:
             collectors = NFS_COLLECTORS if node.has(Role.NFS) else ""
             steps.append(HostStep(node.name, "node-exporter", node_exporter_script(str(node.address), collectors)))
     if cfg.load_balancer.vip is not None:
-        steps += [HostStep(n.name, "vip-metric", vip_metric_script(str(cfg.load_balancer.vip))) for n in cfg.inventory.load_balancers]
+        steps += [
+            HostStep(n.name, "vip-metric", vip_metric_script(str(cfg.load_balancer.vip))) for n in cfg.inventory.load_balancers
+        ]
     return steps
 
 
@@ -75,7 +83,12 @@ AccuracySec=1s
 [Install]
 WantedBy=timers.target
 """
-    return render_script("vip-metric", SCRIPTS / "vip-metric.sh", {"HOLDER_SCRIPT_PATH": VIP_METRIC_SCRIPT}, files={
-        "METRIC_SERVICE": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.service", service),
-        "METRIC_TIMER": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.timer", timer),
-    })
+    return render_script(
+        "vip-metric",
+        SCRIPTS / "vip-metric.sh",
+        {"HOLDER_SCRIPT_PATH": VIP_METRIC_SCRIPT},
+        files={
+            "METRIC_SERVICE": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.service", service),
+            "METRIC_TIMER": HostFile(f"/etc/systemd/system/{VIP_METRIC_UNIT}.timer", timer),
+        },
+    )

@@ -26,15 +26,22 @@ def hub_metrics_values(cfg: PlatformConfig) -> dict[str, Any]:
         return {}
     return {
         "hub": {
-            "loadRoles": {ROLE: {"description": "Prometheus reads /hub/metrics", "scopes": ["read:metrics"],
-                                 "services": [SERVICE]}},
-            "networkPolicy": {"ingress": [{
-                "from": [{
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": naming.NAMESPACE}},
-                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
-                }],
-                "ports": [{"port": HUB_PORT}],
-            }]},
+            "loadRoles": {
+                ROLE: {"description": "Prometheus reads /hub/metrics", "scopes": ["read:metrics"], "services": [SERVICE]}
+            },
+            "networkPolicy": {
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": naming.NAMESPACE}},
+                                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                            }
+                        ],
+                        "ports": [{"port": HUB_PORT}],
+                    }
+                ]
+            },
         }
     }
 

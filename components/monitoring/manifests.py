@@ -10,8 +10,14 @@ from components.monitoring import naming
 
 def namespace() -> dict[str, Any]:
     # node-exporter uses the host's network and PID namespaces: Pod Security `privileged`.
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": naming.NAMESPACE, "labels": {
-        **naming.MANAGED_BY, "pod-security.kubernetes.io/enforce": "privileged"}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": naming.NAMESPACE,
+            "labels": {**naming.MANAGED_BY, "pod-security.kubernetes.io/enforce": "privileged"},
+        },
+    }
 
 
 def storage_class() -> dict[str, Any]:
@@ -40,8 +46,13 @@ def persistent_volume(node: str, size_gib: int) -> dict[str, Any]:
             "persistentVolumeReclaimPolicy": "Retain",
             "storageClassName": naming.STORAGE_CLASS,
             "local": {"path": naming.DATA_DIR},
-            "nodeAffinity": {"required": {"nodeSelectorTerms": [
-                {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}},
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}
+                    ]
+                }
+            },
         },
     }
 
@@ -59,7 +70,10 @@ def dashboard_config_map(name: str, text: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": f"dashboard-{name}", "namespace": naming.NAMESPACE,
-                     "labels": {**naming.MANAGED_BY, **naming.DASHBOARD_LABEL}},
+        "metadata": {
+            "name": f"dashboard-{name}",
+            "namespace": naming.NAMESPACE,
+            "labels": {**naming.MANAGED_BY, **naming.DASHBOARD_LABEL},
+        },
         "data": {f"{name}.json": text},
     }

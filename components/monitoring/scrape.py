@@ -54,15 +54,19 @@ def additional_scrape_configs(cfg: PlatformConfig) -> list[dict[str, Any]]:
         jobs.append(_static(NFS_JOB, [f"{n.address}:{NODE_EXPORTER_PORT}" for n in nfs]))
     if cfg.builds_cluster:
         # The API as users reach it (VIP or LB host); only `up` is kept, the servers' own job has the rest.
-        jobs.append({
-            "job_name": API_VIP_JOB,
-            "scheme": "https",
-            "metrics_path": "/metrics",
-            "authorization": {"credentials_file": SA_TOKEN},
-            "tls_config": {"ca_file": SA_CA, "server_name": "kubernetes"},
-            "static_configs": [{"targets": [cfg.api_endpoint()]}],
-            "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": "process_start_time_seconds", "action": "keep"}],
-        })
+        jobs.append(
+            {
+                "job_name": API_VIP_JOB,
+                "scheme": "https",
+                "metrics_path": "/metrics",
+                "authorization": {"credentials_file": SA_TOKEN},
+                "tls_config": {"ca_file": SA_CA, "server_name": "kubernetes"},
+                "static_configs": [{"targets": [cfg.api_endpoint()]}],
+                "metric_relabel_configs": [
+                    {"source_labels": ["__name__"], "regex": "process_start_time_seconds", "action": "keep"}
+                ],
+            }
+        )
     return jobs
 
 
@@ -71,18 +75,26 @@ def _service_monitor(name: str, namespace: str, selector: dict[str, str], endpoi
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
         "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "jupyterhub-platform"}},
-        "spec": {"selector": {"matchLabels": selector}, "namespaceSelector": {"matchNames": [namespace]},
-                 "endpoints": [endpoint]},
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "endpoints": [endpoint],
+        },
     }
 
 
 def hub_service_monitor(namespace: str) -> dict[str, Any]:
     """The hub's `/hub/metrics`, read with the hub's `read:metrics` service token (a Secret in its namespace)."""
-    return _service_monitor(HUB_JOB, namespace, {"app": "jupyterhub", "component": "hub"}, {
-        "port": "hub",
-        "path": "/hub/metrics",
-        "authorization": {"type": "Bearer", "credentials": {"name": HUB_TOKEN_SECRET, "key": HUB_TOKEN_KEY}},
-    })
+    return _service_monitor(
+        HUB_JOB,
+        namespace,
+        {"app": "jupyterhub", "component": "hub"},
+        {
+            "port": "hub",
+            "path": "/hub/metrics",
+            "authorization": {"type": "Bearer", "credentials": {"name": HUB_TOKEN_SECRET, "key": HUB_TOKEN_KEY}},
+        },
+    )
 
 
 def yunikorn_service_monitor(namespace: str) -> dict[str, Any]:
@@ -92,5 +104,6 @@ def yunikorn_service_monitor(namespace: str) -> dict[str, Any]:
 
 def dcgm_service_monitor(namespace: str) -> dict[str, Any]:
     """The GPU Operator's DCGM exporter (port 9400, `gpu-metrics`)."""
-    return _service_monitor("dcgm-exporter", namespace, {"app": "nvidia-dcgm-exporter"},
-                            {"port": "gpu-metrics", "path": "/metrics"})
+    return _service_monitor(
+        "dcgm-exporter", namespace, {"app": "nvidia-dcgm-exporter"}, {"port": "gpu-metrics", "path": "/metrics"}
+    )

@@ -63,47 +63,59 @@ def _grafana(cfg: PlatformConfig) -> dict[str, Any]:
         "admin": {"existingSecret": naming.GRAFANA_ADMIN_SECRET},
         # Only the platform's dashboards (ConfigMaps labelled grafana_dashboard=1 in `monitoring`).
         "defaultDashboardsEnabled": False,
-        "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
-                                   "searchNamespace": naming.NAMESPACE}},
+        "sidecar": {
+            "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": naming.NAMESPACE}
+        },
     }
     g, oauth = mon.grafana, grafana_oauth(cfg)
     if g is None or oauth is None:
         return values
     admins = g.admin_group
     allowed = sorted({admins, *g.allowed_groups})
-    values.update({
-        "service": {"type": "NodePort", "port": 443, "nodePort": g.https_node_port},
-        "extraSecretMounts": [
-            {"name": "tls", "secretName": naming.GRAFANA_TLS_SECRET, "mountPath": f"{GRAFANA_SECRETS_DIR}/tls", "readOnly": True},
-            {"name": "oauth", "secretName": naming.GRAFANA_OAUTH_SECRET, "mountPath": f"{GRAFANA_SECRETS_DIR}/oauth",
-             "readOnly": True},
-        ],
-        "grafana.ini": {
-            "server": {
-                "protocol": "https",
-                "domain": g.host,
-                "root_url": f"https://{g.host}/",
-                "cert_file": f"{GRAFANA_SECRETS_DIR}/tls/tls.crt",
-                "cert_key": f"{GRAFANA_SECRETS_DIR}/tls/tls.key",
+    values.update(
+        {
+            "service": {"type": "NodePort", "port": 443, "nodePort": g.https_node_port},
+            "extraSecretMounts": [
+                {
+                    "name": "tls",
+                    "secretName": naming.GRAFANA_TLS_SECRET,
+                    "mountPath": f"{GRAFANA_SECRETS_DIR}/tls",
+                    "readOnly": True,
+                },
+                {
+                    "name": "oauth",
+                    "secretName": naming.GRAFANA_OAUTH_SECRET,
+                    "mountPath": f"{GRAFANA_SECRETS_DIR}/oauth",
+                    "readOnly": True,
+                },
+            ],
+            "grafana.ini": {
+                "server": {
+                    "protocol": "https",
+                    "domain": g.host,
+                    "root_url": f"https://{g.host}/",
+                    "cert_file": f"{GRAFANA_SECRETS_DIR}/tls/tls.crt",
+                    "cert_key": f"{GRAFANA_SECRETS_DIR}/tls/tls.key",
+                },
+                "auth": {"disable_login_form": True},
+                "auth.generic_oauth": {
+                    "enabled": True,
+                    "name": "institution login",
+                    "client_id": g.oauth_client_id,
+                    "client_secret": f"$__file{{{GRAFANA_SECRETS_DIR}/oauth/client_secret}}",
+                    "scopes": " ".join(oauth.scopes),
+                    "auth_url": oauth.auth_url,
+                    "token_url": oauth.token_url,
+                    "api_url": oauth.api_url,
+                    "use_pkce": True,
+                    "groups_attribute_path": oauth.groups_claim,
+                    "allowed_groups": " ".join(allowed),
+                    "role_attribute_path": f"contains({oauth.groups_claim}[*], '{admins}') && 'Admin' || 'Viewer'",
+                    "role_attribute_strict": True,
+                },
             },
-            "auth": {"disable_login_form": True},
-            "auth.generic_oauth": {
-                "enabled": True,
-                "name": "institution login",
-                "client_id": g.oauth_client_id,
-                "client_secret": f"$__file{{{GRAFANA_SECRETS_DIR}/oauth/client_secret}}",
-                "scopes": " ".join(oauth.scopes),
-                "auth_url": oauth.auth_url,
-                "token_url": oauth.token_url,
-                "api_url": oauth.api_url,
-                "use_pkce": True,
-                "groups_attribute_path": oauth.groups_claim,
-                "allowed_groups": " ".join(allowed),
-                "role_attribute_path": f"contains({oauth.groups_claim}[*], '{admins}') && 'Admin' || 'Viewer'",
-                "role_attribute_strict": True,
-            },
-        },
-    })
+        }
+    )
     return values
 
 
