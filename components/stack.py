@@ -25,6 +25,7 @@ from components.k8s_cluster.component import K8sHACluster
 from components.metallb.component import MetalLb
 from components.monitoring.access import grafana_routes, haproxy_metrics
 from components.monitoring.component import MonitoringStack
+from components.monitoring.sizing_report import sizing_markdown
 from components.nfs_storage.component import NfsStorage
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu import gpu_nodes, gpu_resource_name
@@ -147,7 +148,7 @@ def _hubs(
         releases.append(release)
     outputs["hubs"] = hubs
     outputs["capacity"] = capacity_output(cfg)
-    artifacts.record("reports/capacity.md", capacity_markdown(cfg))
+    artifacts.record("reports/capacity.md", capacity_markdown(cfg) + sizing_markdown(cfg))
     return releases
 
 

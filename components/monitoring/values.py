@@ -7,11 +7,13 @@ its admin password and OAuth client secret from Secrets, mounted as files.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from components.monitoring import naming
 from components.monitoring.scrape import additional_scrape_configs
 from config.monitoring_oauth import grafana_oauth
+from config.monitoring_sizing import prometheus_sizing
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -51,6 +53,8 @@ def _prometheus(cfg: PlatformConfig) -> dict[str, Any]:
                 }
             },
             "additionalScrapeConfigs": additional_scrape_configs(cfg),
+            # The memory the sizing estimates for this inventory (capacity report), requested up front.
+            "resources": {"requests": {"memory": f"{math.ceil(prometheus_sizing(cfg, mon).memory_bytes / 2**20)}Mi"}},
             **({"externalUrl": f"https://{mon.grafana.host}"} if mon.grafana is not None else {}),
         }
     }
