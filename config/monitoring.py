@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, field_validator
 
 from config.base import StrictModel
 
@@ -113,12 +113,13 @@ class MonitoringConfig(StrictModel):
     receivers: list[Receiver] = []
     """Where alerts go; empty: alerts are visible in Alertmanager only (nobody is told)."""
 
-    @model_validator(mode="after")
-    def _unique_receivers(self) -> MonitoringConfig:
-        names = [r.name for r in self.receivers]
+    @field_validator("receivers")
+    @classmethod
+    def _unique_receivers(cls, receivers: list[Receiver]) -> list[Receiver]:
+        names = [r.name for r in receivers]
         if len(set(names)) != len(names):
             raise ValueError(f"receiver names must be unique: {names}")
-        return self
+        return receivers
 
 
 def webhook_secret_key(name: str) -> str:

@@ -59,7 +59,7 @@ def test_prod_contract_to_team_namespace(example: tuple[ModuleType, ModuleType])
     assert data["api_endpoint"] == "https://k8s-api.example.org:6443"
     default_class = next((c["name"] for c in contract("prod")["storage_classes"] if c["default"]), "")
     assert data["storage_class"] == default_class  # no class named by the team: the platform's default, if any
-    assert data["gpu_resource"] == "nvidia.com/gpu" and data["contract_version"] == "1.1"
+    assert data["gpu_resource"] == "nvidia.com/gpu" and data["contract_version"] == "1.2"
     provider = recorder.named("platform", "pulumi:providers:kubernetes")
     assert provider.raw_inputs["kubeconfig"].get(mockrun.SECRET_SIG)  # the platform's kubeconfig stays secret
     assert recorder.outputs["namespace"] == "team-genomics" and recorder.outputs["queue"] == "root.gpu"
