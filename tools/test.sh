@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
-# (haproxy, keepalived, shellcheck, sshd, ip) and the pinned Python packages, then runs ruff,
+# (haproxy, keepalived, shellcheck, sshd, ip, promtool from prometheus, amtool from prometheus-alertmanager) and the pinned Python packages, then runs ruff,
 # mypy and pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2; do
+for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2 \
+  promtool:prometheus amtool:prometheus-alertmanager; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair##*:}")
 done
 if ((${#missing[@]} > 0)); then

@@ -136,7 +136,7 @@ class JupyterHubRelease(pulumi.ComponentResource):
         metrics_token = random.RandomBytes(f"{name}-metrics-token", length=32, opts=keep) if cfg.monitoring else None
         if metrics_token is not None:
             prerequisites.append(k8s.core.v1.Secret(
-                f"{name}-metrics-token",
+                f"{name}-metrics-token-secret",
                 metadata={"name": scrape.HUB_TOKEN_SECRET, "namespace": ns},
                 string_data={scrape.HUB_TOKEN_KEY: _secret(metrics_token.hex)},
                 opts=after_namespace,

@@ -133,7 +133,7 @@ class MonitoringStack(pulumi.ComponentResource):
             )
 
         self.release = pinned_release(
-            name,
+            f"{name}-kube-prometheus-stack",
             release=naming.RELEASE,
             chart="kube-prometheus-stack",
             version=mon.chart_version,
