@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
-# (haproxy, keepalived, shellcheck, sshd, ip, promtool from prometheus, amtool from prometheus-alertmanager) and the pinned Python packages, then runs ruff,
-# mypy and pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
+# (haproxy, keepalived, shellcheck, sshd, ip, promtool from prometheus, amtool from
+# prometheus-alertmanager) and the pinned Python packages, then runs ruff, mypy and pytest. Extra arguments go to pytest. With CI=true, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -32,7 +32,7 @@ def sizing_markdown(cfg: PlatformConfig) -> str:
         f"| **total** | | **{s.total_series}** |",
         "",
         f"- samples per second: {s.samples_per_second:.0f}",
-        f"- memory: about {s.memory_bytes / GIB:.1f} GiB (set Prometheus' memory request at least this high)",
+        f"- memory: about {s.memory_bytes / GIB:.1f} GiB (requested by Prometheus' pod)",
         f"- disk per day: {s.disk_gib(1):.2f} GiB; {mon.retention_days} days: {s.disk_gib(mon.retention_days):.1f} GiB",
         f"- volume: {mon.volume_gib} GiB, of which {mon.volume_gib * USABLE_SHARE:.0f} GiB for blocks; "
         f"retention size {mon.retention_size_gib} GiB holds about {s.days_held(mon.retention_size_gib)} days",
