@@ -48,7 +48,9 @@ def test_every_key_set_is_a_recorded_chart_key(stack: str) -> None:
 def _scale() -> Any:
     from config.loader import load_platform
 
-    raw = {k.split(":", 1)[1]: v for k, v in yaml.safe_load((ROOT / "tests/fixtures/scale-200.yaml").read_text())["config"].items()}
+    raw = {
+        k.split(":", 1)[1]: v for k, v in yaml.safe_load((ROOT / "tests/fixtures/scale-200.yaml").read_text())["config"].items()
+    }
     return load_platform(raw, [], missing_secrets_ok=True)
 
 
@@ -102,7 +104,11 @@ def test_alertmanager_routes_by_severity(tmp_path: Path) -> None:
     """amtool's routing test: critical reaches both receivers, warning only e-mail, no severity nobody."""
     amtool = require_tool("amtool")
     config = str(_alertmanager(tmp_path))
-    for labels, expected in (("severity=critical", "platform-team,chat"), ("severity=warning", "platform-team"), ("x=y", "nobody")):
+    for labels, expected in (
+        ("severity=critical", "platform-team,chat"),
+        ("severity=warning", "platform-team"),
+        ("x=y", "nobody"),
+    ):
         result = subprocess.run(
             [amtool, "config", "routes", "test", f"--config.file={config}", "--verify.receivers=" + expected, labels],
             capture_output=True, text=True, timeout=60,
@@ -124,3 +130,20 @@ def test_manifests_pass_kubernetes_validate_strict() -> None:
     bad["spec"]["reclaimPolicy"] = "Retain"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(bad, "1.34", strict=True)
+
+
+def test_hub_metrics_values_pass_the_z2jh_schema() -> None:
+    """The hub's release with monitoring (role, network rule, and the secret service token) is valid z2jh."""
+    from components.jupyterhub.values import render_values
+    from components.monitoring import hub_metrics
+    from tests.test_jupyterhub_values import STORAGE, schema_errors
+
+    cfg = stack_platform("prod")
+    hub = cfg.hubs[0]
+    values = hub_metrics.merge(render_values(cfg, hub, STORAGE), hub_metrics.hub_metrics_values(cfg))
+    values = hub_metrics.merge(values, hub_metrics.hub_token_values("0" * 64))
+    assert schema_errors(values) == []
+    assert values["hub"]["loadRoles"]["metrics-reader"] == {
+        "description": "Prometheus reads /hub/metrics", "scopes": ["read:metrics"], "services": ["prometheus"],
+    }  # fmt: skip
+    assert values["hub"]["services"]["prometheus"] == {"apiToken": "0" * 64}
