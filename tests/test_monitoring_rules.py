@@ -118,10 +118,16 @@ CASES: dict[str, dict[str, Any]] = {
         {"device": "/dev/sdb1", "instance": "192.0.2.51:9100", "job": "nfs-host", "mountpoint": "/srv"},
     ),
     "HubDown": _case(
-        [(f'up{{job="hub",namespace="{TEACHING}"}}', "0x20")],
-        [(f'up{{job="hub",namespace="{TEACHING}"}}', "1x20")],
+        [
+            (f'up{{job="hub",namespace="{TEACHING}",pod="hub-0"}}', "0x20"),
+            (f'kube_pod_info{{namespace="{TEACHING}",pod="hub-0",node="worker-1"}}', "1x20"),
+        ],
+        [
+            (f'up{{job="hub",namespace="{TEACHING}",pod="hub-0"}}', "1x20"),
+            (f'kube_pod_info{{namespace="{TEACHING}",pod="hub-0",node="worker-1"}}', "1x20"),
+        ],
         "5m",
-        {"job": "hub", "namespace": TEACHING},
+        {"job": "hub", "namespace": TEACHING, "pod": "hub-0", "node": "worker-1"},
     ),
     "SpawnFailureRateHigh": _case(
         [
@@ -151,7 +157,7 @@ CASES: dict[str, dict[str, Any]] = {
         [('DCGM_FI_DEV_XID_ERRORS{Hostname="gpu-1",gpu="0"}', "0 0 79x20")],
         [('DCGM_FI_DEV_XID_ERRORS{Hostname="gpu-1",gpu="0"}', "0x20")],
         "5m",
-        {"Hostname": "gpu-1", "gpu": "0"},
+        {"Hostname": "gpu-1", "gpu": "0", "node": "gpu-1"},
     ),
     "GpuMissing": _case(
         [('DCGM_FI_DEV_GPU_TEMP{Hostname="gpu-1",gpu="0"}', "40x40")],
@@ -257,3 +263,58 @@ def test_a_wrong_expectation_fails(prod_rules: tuple[dict[str, Any], Path], tmp_
     path = _test_file(tmp_path, prod_rules[0]["NodeNotReady"], case, healthy=False)
     result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
+
+
+def test_node_not_ready_silences_what_ran_on_the_node(tmp_path: Path) -> None:
+    """Alertmanager's inhibition, checked by the real Alertmanager: with NodeNotReady for worker-1 firing,
+    HubDown on worker-1 is inhibited and HubDown on worker-2 is not (`amtool` has no inhibition test, so a
+    live alertmanager on an ephemeral port answers)."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    from components.monitoring.alertmanager import alertmanager_config
+
+    binary = require_tool("prometheus-alertmanager")
+    cfg = stack_platform("prod")
+    assert cfg.monitoring is not None
+    config = tmp_path / "alertmanager.yaml"
+    secrets = {"monitoring_smtp_password": "pw", "monitoring_webhook_chat_url": "http://127.0.0.1:9/hook"}
+    config.write_text(yaml.safe_dump(alertmanager_config(cfg.monitoring, secrets)))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.path={tmp_path}/data", f"--web.listen-address=127.0.0.1:{port}",
+         "--cluster.listen-address=", "--log.level=error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/status", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "alertmanager did not start"
+                time.sleep(0.2)
+        alerts = [
+            {"labels": {"alertname": "NodeNotReady", "node": "worker-1", "severity": "critical"}},
+            {"labels": {"alertname": "HubDown", "node": "worker-1", "namespace": "jhub-teaching", "severity": "critical"}},
+            {"labels": {"alertname": "HubDown", "node": "worker-2", "namespace": "jhub-exam", "severity": "critical"}},
+        ]
+        request = urllib.request.Request(f"{base}/alerts", json.dumps(alerts).encode(), {"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=5).read()
+        state: dict[str, bool] = {}
+        while time.monotonic() < deadline:
+            found = json.loads(urllib.request.urlopen(f"{base}/alerts", timeout=5).read())
+            state = {f"{a['labels']['alertname']}@{a['labels']['node']}": bool(a["status"]["inhibitedBy"]) for a in found}
+            if len(state) == 3 and state.get("HubDown@worker-1"):
+                break
+            time.sleep(0.2)
+        assert state == {"NodeNotReady@worker-1": False, "HubDown@worker-1": True, "HubDown@worker-2": False}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

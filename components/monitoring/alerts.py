@@ -187,7 +187,8 @@ def _hubs(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
         Alert(
             "HubDown",
             g,
-            f'up{{job="{HUB_JOB}",namespace=~"{namespaces}"}} == 0',
+            # The node the hub pod runs on joins as a label, so a NodeNotReady alert for it silences this one.
+            f'(up{{job="{HUB_JOB}",namespace=~"{namespaces}"}} == 0) * on (namespace, pod) group_left (node) kube_pod_info',
             3,
             "critical",
             "the hub in {{ $labels.namespace }} does not answer",
@@ -228,7 +229,8 @@ def _gpus(cfg: PlatformConfig) -> list[Alert]:
         Alert(
             "GpuXidError",
             "gpus",
-            "DCGM_FI_DEV_XID_ERRORS > 0",
+            # DCGM names the node `Hostname`; copied to `node` for the NodeNotReady inhibition.
+            'label_replace(DCGM_FI_DEV_XID_ERRORS, "node", "$1", "Hostname", "(.*)") > 0',
             0,
             "critical",
             "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}",
