@@ -27,10 +27,10 @@ chmod 0644 "$tmp"
 mv -f "$tmp" "${dir}/keepalived.prom"
 SCRIPT
 )
-install_file "$HOLDER_SCRIPT_PATH" 0755 "$holder"
-install_file "$METRIC_SERVICE_PATH" "$METRIC_SERVICE_MODE" "$METRIC_SERVICE"
+install_file "${HOST_ROOT}${HOLDER_SCRIPT_PATH}" 0755 "$holder"
+install_file "${HOST_ROOT}${METRIC_SERVICE_PATH}" "$METRIC_SERVICE_MODE" "$METRIC_SERVICE"
 service_changed=$FILE_CHANGED
-install_file "$METRIC_TIMER_PATH" "$METRIC_TIMER_MODE" "$METRIC_TIMER"
+install_file "${HOST_ROOT}${METRIC_TIMER_PATH}" "$METRIC_TIMER_MODE" "$METRIC_TIMER"
 timer=$(basename "$METRIC_TIMER_PATH")
 if ((service_changed == 1 || FILE_CHANGED == 1)); then
   systemctl daemon-reload
