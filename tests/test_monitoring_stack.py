@@ -130,3 +130,17 @@ def test_prometheus_dir_is_created_once_and_kept(tmp_path: Path) -> None:
     data.symlink_to(tmp_path)
     refused = subprocess.run([bash, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert refused.returncode != 0 and "symbolic link" in refused.stderr
+
+
+def test_service_monitors_reach_the_hubs_yunikorn_and_dcgm(rendered: Rendered) -> None:
+    _, out = rendered("prod")
+    manifests = out / "files" / "manifests"
+    hub = yaml.safe_load((manifests / "ServiceMonitor-jhub-teaching-hub.yaml").read_text())
+    endpoint = hub["spec"]["endpoints"][0]
+    assert endpoint["targetPort"] == 8081 and endpoint["path"] == "/hub/metrics"
+    assert endpoint["authorization"]["credentials"] == {"name": "hub-metrics-token", "key": "token"}
+    assert hub["spec"]["namespaceSelector"] == {"matchNames": ["jhub-teaching"]}
+    yunikorn = yaml.safe_load((manifests / "ServiceMonitor-yunikorn-yunikorn.yaml").read_text())
+    assert yunikorn["spec"]["endpoints"] == [{"port": "yunikorn-core", "path": "/ws/v1/metrics"}]  # 9080, not the web UI
+    dcgm = yaml.safe_load((manifests / "ServiceMonitor-gpu-operator-dcgm-exporter.yaml").read_text())
+    assert dcgm["spec"]["endpoints"][0]["port"] == "gpu-metrics"

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.monitoring import naming
+from components.monitoring import naming, scrape
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
 
 SERVICE = "prometheus"
 ROLE = "metrics-reader"
-# The hub container's port (z2jh: `hub.service.ports`); Prometheus scrapes the pod through the `hub` Service.
-HUB_PORT = 8081
 
 
 def hub_metrics_values(cfg: PlatformConfig) -> dict[str, Any]:
@@ -38,7 +36,7 @@ def hub_metrics_values(cfg: PlatformConfig) -> dict[str, Any]:
                                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
                             }
                         ],
-                        "ports": [{"port": HUB_PORT}],
+                        "ports": [{"port": scrape.HUB_PORT}],
                     }
                 ]
             },

@@ -24,6 +24,7 @@ LB_JOB = "lb-hosts"
 NFS_JOB = "nfs-host"
 HAPROXY_JOB = "haproxy"
 HUB_JOB = "hub"
+HUB_PORT = 8081
 # Key of the hub metrics token in the `hub-metrics-token` Secret each hub namespace gets.
 HUB_TOKEN_SECRET = "hub-metrics-token"
 HUB_TOKEN_KEY = "token"
@@ -84,22 +85,21 @@ def _service_monitor(name: str, namespace: str, selector: dict[str, str], endpoi
 
 
 def hub_service_monitor(namespace: str) -> dict[str, Any]:
-    """The hub's `/hub/metrics`, read with the hub's `read:metrics` service token (a Secret in its namespace)."""
-    return _service_monitor(
-        HUB_JOB,
-        namespace,
-        {"app": "jupyterhub", "component": "hub"},
-        {
-            "port": "hub",
-            "path": "/hub/metrics",
-            "authorization": {"type": "Bearer", "credentials": {"name": HUB_TOKEN_SECRET, "key": HUB_TOKEN_KEY}},
-        },
-    )
+    """The hub's `/hub/metrics`, read with the hub's `read:metrics` service token (a Secret in its namespace).
+    z2jh's `hub` Service carries the legacy labels `app`/`component` and leaves its one port unnamed, so the
+    endpoint names the target port (8081)."""
+    endpoint = {
+        "targetPort": HUB_PORT,
+        "path": "/hub/metrics",
+        "authorization": {"type": "Bearer", "credentials": {"name": HUB_TOKEN_SECRET, "key": HUB_TOKEN_KEY}},
+    }
+    return _service_monitor(HUB_JOB, namespace, {"app": "jupyterhub", "component": "hub"}, endpoint)
 
 
 def yunikorn_service_monitor(namespace: str) -> dict[str, Any]:
-    """YuniKorn's metrics on its REST port (`/ws/v1/metrics`, port `yunikorn-service` (9080) of its Service)."""
-    return _service_monitor("yunikorn", namespace, {"app": "yunikorn"}, {"port": "yunikorn-service", "path": "/ws/v1/metrics"})
+    """YuniKorn's metrics on its REST port: `/ws/v1/metrics` on port `yunikorn-core` (9080) of the chart's
+    `yunikorn-service` Service (its port named `yunikorn-service`, 9889, is the web UI)."""
+    return _service_monitor("yunikorn", namespace, {"app": "yunikorn"}, {"port": "yunikorn-core", "path": "/ws/v1/metrics"})
 
 
 def dcgm_service_monitor(namespace: str) -> dict[str, Any]:
