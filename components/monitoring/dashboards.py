@@ -85,9 +85,10 @@ def _overview() -> DashboardSpec:
                         "Running servers per hub and profile queue",
                         "short",
                         (
-                            'count by (namespace, label_queue) (kube_pod_labels{label_component="singleuser-server"}'
+                            "count by (namespace, label_yunikorn_apache_org_queue) "
+                            '(kube_pod_labels{label_component="singleuser-server"}'
                             ' * on (namespace, pod) group_left () (kube_pod_status_phase{phase="Running"} == 1))',
-                            "{{namespace}} {{label_queue}}",
+                            "{{namespace}} {{label_yunikorn_apache_org_queue}}",
                         ),
                     ),
                 ),
@@ -125,7 +126,7 @@ def _queue_panel(resource: str, unit: str) -> PanelSpec:
 def _queues(cfg: PlatformConfig) -> DashboardSpec:
     gpu = "nvidia.com/gpu"
     pending = (
-        "(time() - kube_pod_created) * on (namespace, pod) group_left (label_queue) "
+        "(time() - kube_pod_created) * on (namespace, pod) group_left (label_yunikorn_apache_org_queue) "
         '(kube_pod_labels{label_component="singleuser-server"} * on (namespace, pod) '
         '(kube_pod_status_phase{phase="Pending"} == 1))'
     )
@@ -149,12 +150,17 @@ def _queues(cfg: PlatformConfig) -> DashboardSpec:
                         "Pending notebooks per queue",
                         "short",
                         (
-                            'count by (label_queue) (kube_pod_labels{label_component="singleuser-server"}'
+                            "count by (label_yunikorn_apache_org_queue) "
+                            '(kube_pod_labels{label_component="singleuser-server"}'
                             ' * on (namespace, pod) group_left () (kube_pod_status_phase{phase="Pending"} == 1))',
-                            "{{label_queue}}",
+                            "{{label_yunikorn_apache_org_queue}}",
                         ),
                     ),
-                    _p("Longest wait per queue", "s", (f"max by (label_queue) ({pending})", "{{label_queue}}")),
+                    _p(
+                        "Longest wait per queue",
+                        "s",
+                        (f"max by (label_yunikorn_apache_org_queue) ({pending})", "{{label_yunikorn_apache_org_queue}}"),
+                    ),
                 ),
             ),
         ),

@@ -136,6 +136,7 @@ def chart_values(cfg: PlatformConfig) -> dict[str, Any]:
         "prometheus": _prometheus(cfg),
         "grafana": _grafana(cfg),
         "prometheus-node-exporter": {"extraArgs": [*NODE_EXPORTER_DEFAULT_ARGS, "--collector.mountstats"]},
-        # Pod labels the dashboards group by (hub component, YuniKorn queue and application of notebooks).
-        "kube-state-metrics": {"metricLabelsAllowlist": ["pods=[component,queue,applicationId,hub.jupyter.org/username]"]},
+        # Pod labels the dashboards group by: z2jh's component and the YuniKorn queue the hub sets on each notebook
+        # (kube-state-metrics exposes them as label_component and label_yunikorn_apache_org_queue).
+        "kube-state-metrics": {"metricLabelsAllowlist": ["pods=[component,yunikorn.apache.org/queue]"]},
     }
