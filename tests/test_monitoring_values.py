@@ -147,3 +147,20 @@ def test_hub_metrics_values_pass_the_z2jh_schema() -> None:
         "description": "Prometheus reads /hub/metrics", "scopes": ["read:metrics"], "services": ["prometheus"],
     }  # fmt: skip
     assert values["hub"]["services"]["prometheus"] == {"apiToken": "0" * 64}
+
+
+def test_recorded_keys_are_in_the_keys_extracted_from_the_chart() -> None:
+    """chart_keys.yaml (what the platform sets, with sources) agrees with the key list taken from the pinned
+    chart's templates (components/common/chart_keys/, the format main's tools.chart_keys writes)."""
+    import json
+
+    extracted = json.loads((ROOT / "components/common/chart_keys/kube-prometheus-stack-88.5.3.json").read_text())
+    assert (extracted["chart"], extracted["version"]) == ("kube-prometheus-stack", KUBE_PROMETHEUS_STACK_VERSION)
+    keys = set(extracted["keys"])
+
+    def read(path: str) -> bool:
+        parts = path.split(".")
+        return path in keys or any(".".join(parts[:i]) + ".*" in keys for i in range(1, len(parts) + 1))
+
+    assert [k for k in CHART_KEYS["keys"] if not read(k) and not read(k + ".x")] == []
+    assert not read("prometheus.prometheusSpec.retentionSizee")
