@@ -27,6 +27,9 @@ from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster, merge_extras
 from components.metallb.component import MetalLb
+from components.monitoring.access import grafana_routes, haproxy_metrics
+from components.monitoring.component import MonitoringStack
+from components.monitoring.sizing_report import sizing_markdown
 from components.nfs_storage.component import NfsStorage, nfs_client_extras
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu_queries import gpu_nodes, gpu_resource_name
@@ -68,11 +71,12 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
-            # The admin consoles ride the hub frontends: same SNI/Host routing, same allowlists.
-            hubs=[*routes_from_config(cfg), *console_routes(cfg)],
+            # The admin consoles and Grafana ride the hub frontends: same SNI/Host routing, same allowlists.
+            hubs=[*routes_from_config(cfg), *console_routes(cfg), *grafana_routes(cfg)],
             hub_timing=timing_from_config(cfg),
             maxconn=cfg.traffic.maxconn,
             hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
+            metrics=haproxy_metrics(cfg),
         )
         outputs["load_balancer"] = lb.summary
     encryption = cfg.cluster.encryption_at_rest
@@ -153,7 +157,7 @@ def _hubs(
         releases.append(release)
     outputs["hubs"] = hubs
     outputs["capacity"] = capacity_output(cfg)
-    artifacts.record("reports/capacity.md", capacity_markdown(cfg))
+    artifacts.record("reports/capacity.md", capacity_markdown(cfg) + sizing_markdown(cfg))
     return releases
 
 
@@ -167,6 +171,29 @@ def _backups(
         return
     backups = PlatformBackups("backups", cfg=cfg, secrets=secrets, access=cluster.access, depends_on=[*cluster.ready, *after])
     outputs["backups"] = backups.jobs
+
+
+def _monitoring(
+    cfg: PlatformConfig,
+    secrets: StackSecrets,
+    cluster: ClusterHandle,
+    scheduler: YuniKornScheduler,
+    after: list[pulumi.Resource],
+) -> None:
+    """Prometheus, Alertmanager and Grafana once the hubs are up (it scrapes them); absent section: nothing."""
+    if cfg.monitoring is None or cluster.cluster is None:
+        return
+    MonitoringStack(
+        "monitoring",
+        cfg=cfg,
+        secrets=secrets,
+        access=cluster.access,
+        joined=cluster.cluster.joined,
+        provider=cluster.provider,
+        depends_on=[*cluster.ready, *after],
+        hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
+        yunikorn_namespace=scheduler.namespace,
+    )
 
 
 def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
@@ -211,6 +238,7 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     _consoles(cfg, secrets, cluster, scheduler, outputs)
     releases = _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
     _backups(cfg, secrets, cluster, [storage, *releases], outputs)
+    _monitoring(cfg, secrets, cluster, scheduler, releases)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document

@@ -14,6 +14,7 @@ from config.consoles import ConsolesConfig
 from config.gpu import GpuConfig
 from config.hubs import HubConfig
 from config.inventory import Inventory
+from config.monitoring import MonitoringConfig
 from config.nfs import NfsConfig
 from config.publish import PublishConfig
 from config.quotas import QuotaConfig
@@ -51,6 +52,8 @@ class PlatformConfig(StrictModel):
     """Per-user XFS project quotas on the managed NFS server's homes; none when absent."""
     consoles: ConsolesConfig | None = None
     """Admin consoles (the YuniKorn web UI) behind oauth2-proxy and the load balancer; none when absent."""
+    monitoring: MonitoringConfig | None = None
+    """Prometheus, Alertmanager and Grafana (kube-prometheus-stack), alerts and dashboards; absent: none."""
 
     @property
     def builds_cluster(self) -> bool:

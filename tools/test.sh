@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian tools the tests drive
 # (haproxy, keepalived, shellcheck, sshd, ip; for the backups etcd, etcdctl, restic, sqlite3 and
-# systemd-analyze) and the pinned Python packages, builds the pinned oauth2-proxy from its Go module
-# (tools/build_oauth2_proxy.sh, cached; needs Go 1.21+ on PATH), then runs ruff, mypy, lint-imports
-# (the layers of config/, see pyproject.toml) and pytest. Extra arguments go to pytest. With CI=true,
-# a skipped test fails the run.
+# systemd-analyze; for monitoring promtool and amtool) and the pinned Python packages, builds the pinned
+# oauth2-proxy from its Go module (tools/build_oauth2_proxy.sh, cached; needs Go 1.21+ on PATH), then
+# runs ruff, mypy, lint-imports (the layers of config/, see pyproject.toml) and pytest. Extra arguments
+# go to pytest. With CI=true, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 for pair in haproxy:haproxy keepalived:keepalived shellcheck:shellcheck sshd:openssh-server ip:iproute2 \
-  etcd:etcd-server etcdctl:etcd-client restic:restic sqlite3:sqlite3 systemd-analyze:systemd; do
+  etcd:etcd-server etcdctl:etcd-client restic:restic sqlite3:sqlite3 systemd-analyze:systemd \
+  promtool:prometheus amtool:prometheus-alertmanager; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair##*:}")
 done
 if ((${#missing[@]} > 0)); then

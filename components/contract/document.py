@@ -18,6 +18,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from components.backup.jobs import schedules
+from components.monitoring import naming as monitoring_naming
+from components.monitoring.access import urls as monitoring_urls
 from config.consoles_rules import allowed_groups
 from config.gpu_queries import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
 from config.hubs import HubConfig
@@ -143,6 +145,8 @@ def _namespaces(cfg: PlatformConfig) -> list[dict[str, str]]:
         spaces.append({"name": cfg.consoles.namespace, "purpose": "consoles"})
     if gpu_nodes(cfg):
         spaces.append({"name": cfg.gpu.namespace, "purpose": "gpu"})
+    if cfg.monitoring is not None:
+        spaces.append({"name": monitoring_naming.NAMESPACE, "purpose": "monitoring"})
     return sorted(spaces, key=lambda s: (s["name"], s["purpose"]))
 
 
@@ -205,9 +209,13 @@ def _backups(cfg: PlatformConfig) -> dict[str, Any] | None:
     return {"target": target, "jobs": rows, "metrics_dir": metrics_dir}
 
 
-def build_contract(
-    cfg: PlatformConfig, *, project: str, stack: str, monitoring: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _monitoring(cfg: PlatformConfig) -> dict[str, Any] | None:
+    if cfg.monitoring is None:
+        return None
+    return {"namespace": monitoring_naming.NAMESPACE, **monitoring_urls(cfg)}
+
+
+def build_contract(cfg: PlatformConfig, *, project: str, stack: str) -> dict[str, Any]:
     """The `platform` document of one stack, validated against the committed schema."""
     document = {
         "schema_version": SCHEMA_VERSION,
@@ -229,7 +237,7 @@ def build_contract(
         ],
         "nfs": _nfs(cfg),
         "gpu": _gpu(cfg),
-        "monitoring": dict(monitoring) if monitoring else None,
+        "monitoring": _monitoring(cfg),
         "backups": _backups(cfg),
     }
     validate_contract(document)

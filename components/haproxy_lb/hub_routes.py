@@ -179,6 +179,8 @@ def render_hub_sections(
     if not routes:
         return ""
     _check(routes)
+    # A route without an HTTP node port (an admin console, Grafana: HTTPS only) is redirected to HTTPS
+    # on port 80 by HAProxy itself (see `_http`).
     return _https(routes, bind, https_port, timing) + _http(routes, bind, http_port, timing)
 
 
