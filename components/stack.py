@@ -89,6 +89,7 @@ def _storage_and_scheduler(
     scheduler = YuniKornScheduler(
         "yunikorn",
         settings=cfg.scheduler,
+        charts=cfg.charts,
         gpu_resource=gpu_resource_name(cfg),
         hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
         provider=cluster.provider,

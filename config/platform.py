@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 
 from config.base import StrictModel
+from config.charts import ChartsConfig
+from config.charts_rules import CHARTS_CHECKS
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.errors import ConfigIssue
 from config.gpu import GpuConfig
@@ -41,6 +43,8 @@ class PlatformConfig(StrictModel):
     """NFS homes and shared folders: managed server on the `nfs` node or an existing NAS, CSI driver, volumes."""
     scheduler: SchedulerConfig = SchedulerConfig()
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
+    charts: ChartsConfig = ChartsConfig()
+    """Where Helm charts come from: per-chart repository mirrors (HTTP(S) or OCI) and a folder of chart files."""
 
     @property
     def builds_cluster(self) -> bool:
@@ -178,6 +182,7 @@ PLATFORM_CHECKS.extend(HUB_CHECKS)
 PLATFORM_CHECKS.extend(HUB_ACCESS_CHECKS)
 PLATFORM_CHECKS.extend(NFS_CHECKS)
 PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
+PLATFORM_CHECKS.extend(CHARTS_CHECKS)
 
 
 def check_platform(cfg: PlatformConfig) -> list[ConfigIssue]:
