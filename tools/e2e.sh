@@ -52,6 +52,8 @@ project=$work/project
 mkdir -p "$project"
 cp -r Pulumi.yaml __main__.py requirements.txt components config "$project/"
 ln -s "$repo/venv" "$project/venv"
+# The dynamic providers (pulumi-resource-pulumi-python) run in the program's virtualenv.
+export PULUMI_RUNTIME_VIRTUALENV="$project/venv"
 
 stacks=(dev prod)
 for stack in "${stacks[@]}"; do

@@ -7,14 +7,23 @@
 # built and where; the last line is the bin directory. Upstream sources live only in the Go module
 # cache and in <cache>/src (a writable copy of the kubernetes provider module for its generate step).
 # Go builds run under `nice -n 19`: they take both cores for many minutes.
+#   bash tools/engine/build.sh             build what is missing, print the bin directory
+#   bash tools/engine/build.sh --if-built  build nothing: print the bin directory if complete, else exit 1
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091  # plain KEY=value lines, read from beside this script
 source "$here/versions.env"
 
-build_key=$(cd "$here" && cat versions.env build.sh cli/go.mod cli/go.sum cli/cmd/*/main.go | sha256sum | cut -c1-16)
+build_key=$(cd "$here" && cat versions.env cli/go.mod cli/go.sum | sha256sum | cut -c1-16)
 root=${JHP_ENGINE_CACHE:-$HOME/.cache/jupyterhub-platform/engine}/$build_key
 bin=$root/bin
+binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python
+  pulumi-resource-command pulumi-resource-random pulumi-resource-kubernetes)
+if [[ ${1:-} == --if-built ]]; then
+  for name in "${binaries[@]}"; do [[ -x $bin/$name ]] || exit 1; done
+  echo "$bin"
+  exit 0
+fi
 mkdir -p "$bin" "$root/src"
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local
 go_build=(nice -n 19 go build)
@@ -23,9 +32,13 @@ say() { printf 'engine-build: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 command -v go >/dev/null || die "go is not on PATH (Go 1.26 is needed)"
 
-# build_once NAME SECONDS-LABEL COMMAND...: runs COMMAND unless bin/NAME exists; timed.
+# build_once NAME COMMAND...: runs COMMAND unless bin/NAME exists; timed.
 build_once() {
   local name=$1; shift
+  # This repository's own programs (cli/cmd/*) are rebuilt when their source is newer (seconds).
+  if [[ $1 == own_build && -x $bin/$name && -n $(find "$here/cli/cmd/$3" -newer "$bin/$name" -print -quit) ]]; then
+    rm -f "$bin/$name"
+  fi
   if [[ -x $bin/$name ]]; then
     say "have $name ($bin/$name)"
     return 0
@@ -37,6 +50,10 @@ build_once() {
 }
 
 cli_build() {
+  local pinned
+  pinned=$(cd "$here/cli" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)
+  [[ $pinned == "$PULUMI_CLI_VERSION" ]] \
+    || die "cli/go.mod pins pkg/v3 $pinned but versions.env says $PULUMI_CLI_VERSION: change both together"
   (cd "$here/cli" && "${go_build[@]}" -tags osusergo,grpcnotrace \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_CLI_VERSION" \
     -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
