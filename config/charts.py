@@ -87,7 +87,8 @@ def chart_source(charts: ChartsConfig, chart: str, version: str, upstream: str) 
         path = Path(charts.local_dir) / f"{chart}-{version}.tgz"
         if path.is_file():
             return ChartSource(chart=str(path), repo=None, origin=f"file:{path}")
-    repo = charts.repository_overrides.get(chart, upstream).rstrip("/")
+    override = charts.repository_overrides.get(chart)
+    repo = override.rstrip("/") if override is not None else upstream
     if repo.startswith("oci://"):
         reference = f"{repo}/{chart}"
         return ChartSource(chart=reference, repo=None, origin=reference)
