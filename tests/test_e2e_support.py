@@ -127,3 +127,21 @@ def test_stack_file_takes_every_chart_from_the_test_repository(tmp_path: Path) -
     }
     (tmp_path / "Pulumi.e2e-dev.yaml").write_text(text)
     assert e2e_support.secret_keys(tmp_path / "Pulumi.e2e-dev.yaml") == ["hub_dev_oauth_client_secret", "ssh_private_key"]
+
+
+def test_s3_object_reads_the_published_contract_or_says_absent(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([sys.executable, "-m", "tools.e2e_support", "s3-server", str(port_file)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert time.monotonic() < deadline and server.poll() is None, "moto_server did not start"
+            time.sleep(0.1)
+        endpoint = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        assert e2e_support.s3_object(endpoint, "a/platform.json") is None
+        e2e_support._s3_client(endpoint).put_object(Bucket="contracts", Key="a/platform.json", Body=b'{"revision": "3"}')
+        assert e2e_support.s3_object(endpoint, "a/platform.json") == {"revision": "3"}
+        assert e2e_support.s3_object(endpoint, "a/platform") is None  # a prefix is not the object
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

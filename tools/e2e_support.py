@@ -5,6 +5,8 @@ comparison of a `pulumi preview --json` with the offline render's `plan.json`.
     python -m tools.e2e_support serve DIR PORT_FILE      # HTTP chart repository on 127.0.0.1 (port 0)
     python -m tools.e2e_support stack-file STACK URL OUT # the committed stack + charts from URL; prints secret keys
     python -m tools.e2e_support compare PLAN.json PREVIEW.json
+    python -m tools.e2e_support s3-server PORT_FILE      # moto_server on 127.0.0.1 with bucket `contracts`
+    python -m tools.e2e_support s3-object ENDPOINT KEY   # the object's JSON, or `absent`
 
 The test charts are made here (a Chart.yaml and one ConfigMap template each, named and versioned as
 the platform pins them): the tier checks that the engine and the real kubernetes provider load each
@@ -153,6 +155,43 @@ def compare(plan: Mapping[str, Any], preview: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+CONTRACT_BUCKET = "contracts"
+
+
+def _s3_client(endpoint: str) -> Any:
+    import boto3
+
+    # moto accepts any credentials; these are the reader's, not the publisher's.
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="reader", aws_secret_access_key="reader"
+    )
+
+
+def s3_server(port_file: Path) -> None:
+    """moto_server on 127.0.0.1 (a free port, written to `port_file`) with the contract bucket, until killed."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    _s3_client(f"http://127.0.0.1:{port}").create_bucket(Bucket=CONTRACT_BUCKET)
+    port_file.write_text(f"{port}\n")
+    threading.Event().wait()
+
+
+def s3_object(endpoint: str, key: str) -> Any:
+    """The JSON document at `key` in the contract bucket, or None when there is none."""
+    client = _s3_client(endpoint)
+    listed = client.list_objects_v2(Bucket=CONTRACT_BUCKET, Prefix=key).get("Contents", [])
+    if not any(item["Key"] == key for item in listed):
+        return None
+    return json.loads(client.get_object(Bucket=CONTRACT_BUCKET, Key=key)["Body"].read())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.e2e_support", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,7 +208,19 @@ def main(argv: list[str] | None = None) -> int:
     cmp = sub.add_parser("compare")
     cmp.add_argument("plan", type=Path)
     cmp.add_argument("preview", type=Path)
+    moto = sub.add_parser("s3-server")
+    moto.add_argument("port_file", type=Path)
+    obj = sub.add_parser("s3-object")
+    obj.add_argument("endpoint")
+    obj.add_argument("key")
     args = parser.parse_args(argv)
+    if args.command == "s3-server":
+        s3_server(args.port_file)
+        return 0
+    if args.command == "s3-object":
+        document = s3_object(args.endpoint, args.key)
+        print("absent" if document is None else json.dumps(document, sort_keys=True))
+        return 0
     if args.command == "charts":
         found = {release for path in args.plans for release in releases(json.loads(path.read_text()))}
         write_chart_repository(sorted(found), args.out)
