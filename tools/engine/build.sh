@@ -81,7 +81,8 @@ kubernetes_build() {
   [[ -n $dir && -d $dir ]] || die "the Go module proxy did not give $mod"
   src=$root/src/kubernetes
   rm -rf "$src" && cp -r "$dir" "$src" && chmod -R u+w "$src"
-  (cd "$src" && go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4) || return 1
+  (cd "$src" && go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    && go get "github.com/pulumi/pulumi-kubernetes/sdk/v4@$KUBERNETES_SDK_VERSION") || return 1
   # The embedded schema is generated (gitignored upstream): stamp the committed schema with the version.
   (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION=$KUBERNETES_PROVIDER_VERSION nice -n 19 go run generate.go) \
     || return 1
@@ -90,14 +91,18 @@ kubernetes_build() {
     -o "$bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
 }
 
-total=$SECONDS
-build_once pulumi cli_build
-build_once pulumi-language-python own_build pulumi-language-python pulumi-language-python
-build_once pulumi-language-python-exec sdk_scripts
-build_once pulumi-resource-pulumi-python sdk_scripts
-build_once pulumi-resource-command own_build pulumi-resource-command pulumi-resource-previewonly
-build_once pulumi-resource-random own_build pulumi-resource-random pulumi-resource-previewonly
-build_once pulumi-resource-kubernetes kubernetes_build
-"$bin/pulumi" version >/dev/null || die "$bin/pulumi does not run"
-say "done in $((SECONDS - total))s; cache $(du -sh "$root" | cut -f1) at $root"
-echo "$bin"
+# In a function, so that bash has read all of it before building (editing this file mid-build is safe).
+main() {
+  total=$SECONDS
+  build_once pulumi cli_build
+  build_once pulumi-language-python own_build pulumi-language-python pulumi-language-python
+  build_once pulumi-language-python-exec sdk_scripts
+  build_once pulumi-resource-pulumi-python sdk_scripts
+  build_once pulumi-resource-command own_build pulumi-resource-command pulumi-resource-previewonly
+  build_once pulumi-resource-random own_build pulumi-resource-random pulumi-resource-previewonly
+  build_once pulumi-resource-kubernetes kubernetes_build
+  "$bin/pulumi" version >/dev/null || die "$bin/pulumi does not run"
+  say "done in $((SECONDS - total))s; cache $(du -sh "$root" | cut -f1) at $root"
+  echo "$bin"
+}
+main
