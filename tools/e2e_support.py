@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import hashlib
 import http.server
 import io
@@ -56,13 +57,13 @@ def chart_archive(chart: str, version: str) -> bytes:
         f"data:\n  chart: {chart}-{version}\n"
     )
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, text in ((f"{chart}/Chart.yaml", chart_yaml), (f"{chart}/templates/configmap.yaml", template)):
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), EPOCH, 0o644
             tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=EPOCH)  # a fixed gzip time too
 
 
 def write_chart_repository(charts: Iterable[tuple[str, str]], out: Path) -> Path:
