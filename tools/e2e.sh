@@ -4,8 +4,10 @@
 #                                             missing; JHP_ENGINE_BIN=DIR uses an engine bin directory)
 # For dev and prod, as fresh stacks on a local file backend in a temporary folder (passphrase secrets,
 # test secret values on stdin, no plugin downloads, no update check):
-#   - `pulumi preview` succeeds, with every Helm Release loading its chart from test charts served on
-#     127.0.0.1 (charts.repository_overrides);
+#   - `pulumi preview` succeeds, with every Helm Release pointed at test charts served on 127.0.0.1
+#     (charts.repository_overrides). Measured: in these fresh previews every Release has unknown
+#     inputs (the cluster does not exist yet), so the kubernetes provider does not download the charts
+#     yet; they are served so the configured source goes through the provider's Check for real;
 #   - the preview's resources (type and name) are exactly the offline render's plan.json.
 # And a small stack with the stack contract alone, published to S3 (moto_server on 127.0.0.1) by the
 # real dynamic provider: created on up, untouched by an up without change, updated, deleted on destroy.
