@@ -112,6 +112,7 @@ def _storage_and_scheduler(
     scheduler = YuniKornScheduler(
         "yunikorn",
         settings=cfg.scheduler,
+        charts=cfg.charts,
         gpu_resource=gpu_resource_name(cfg),
         hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
         provider=cluster.provider,
@@ -209,6 +210,7 @@ def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any
         settings=cfg.traffic.metallb,
         first_control_plane=cluster.access[first.name],
         provider=cluster.provider,
+        charts=cfg.charts,
         depends_on=cluster.ready,
     )
     return metallb.ready

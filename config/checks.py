@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from config.advisories import ConfigWarning
 from config.backup_rules import BACKUP_CHECKS
+from config.charts_rules import CHARTS_CHECKS
 from config.cluster_rules import CLUSTER_CHECKS
 from config.consoles_rules import CONSOLES_CHECKS
 from config.errors import ConfigIssue
@@ -52,6 +53,7 @@ PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
 PLATFORM_CHECKS.extend(BACKUP_CHECKS)
 PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
+PLATFORM_CHECKS.extend(CHARTS_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

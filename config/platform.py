@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from config.backup import BackupConfig
 from config.base import StrictModel
+from config.charts import ChartsConfig
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.consoles import ConsolesConfig
 from config.gpu import GpuConfig
@@ -54,6 +55,8 @@ class PlatformConfig(StrictModel):
     """Admin consoles (the YuniKorn web UI) behind oauth2-proxy and the load balancer; none when absent."""
     monitoring: MonitoringConfig | None = None
     """Prometheus, Alertmanager and Grafana (kube-prometheus-stack), alerts and dashboards; absent: none."""
+    charts: ChartsConfig = ChartsConfig()
+    """Where Helm charts come from: per-chart repository mirrors (HTTP(S) or OCI) and a folder of chart files."""
 
     @property
     def builds_cluster(self) -> bool:

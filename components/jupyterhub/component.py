@@ -155,6 +155,7 @@ class JupyterHubRelease(pulumi.ComponentResource):
             chart=CHART,
             version=CHART_VERSION,
             repo=CHART_REPOSITORY,
+            sources=cfg.charts,
             namespace=ns,
             values=values,
             value_yaml_files=secret_values,

@@ -138,6 +138,7 @@ class MonitoringStack(pulumi.ComponentResource):
             chart="kube-prometheus-stack",
             version=mon.chart_version,
             repo=CHART_REPOSITORY,
+            sources=cfg.charts,
             namespace=naming.NAMESPACE,
             values=chart_values(cfg),
             timeout=RELEASE_TIMEOUT_SECONDS,
