@@ -21,6 +21,8 @@ KNOWN_CHARTS = (
     "csi-driver-nfs",
     "gpu-operator",
     "jupyterhub",
+    "kube-prometheus-stack",
+    "metallb",
     "nvidia-device-plugin",
     "tigera-operator",
     "yunikorn",
