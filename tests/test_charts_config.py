@@ -65,7 +65,7 @@ def test_every_problem_is_reported_at_its_dotted_path(tmp_path: Path) -> None:
 
 def test_unknown_keys_are_refused() -> None:
     assert errors({"local_directory": "/srv/charts"}) == [
-        "error: charts.local_directory: unknown key (check the spelling)"
+        "error: charts.local_directory: unknown key (did you mean `local_dir`?)"
     ]
 
 

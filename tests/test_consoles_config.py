@@ -163,7 +163,7 @@ def test_unknown_app_and_bad_host_are_refused() -> None:
     raw = prod()
     consoles(raw)["apps"][0].update(app="grafana", host="Queues.Example.org")
     found = issues(raw)
-    assert found["consoles.apps.0.app"] == ["Input should be 'yunikorn'"]
+    assert found["consoles.apps.0.app"] == ["must be one of 'yunikorn'"]
     assert list(found) == ["consoles.apps.0.app", "consoles.apps.0.host"]
 
 

@@ -20,6 +20,7 @@ from components.consoles.proxy import (
     service_manifest,
 )
 from components.consoles.settings import console_routes, proxy_settings
+from components.contract.document import SCHEMA_VERSION
 from components.haproxy_lb.hub_routes import render_hub_sections, routes_from_config, timing_from_config
 from components.yunikorn.values import yunikorn_values
 from config.consoles import OAUTH2_PROXY_IMAGE, OAUTH2_PROXY_VERSION
@@ -144,7 +145,7 @@ def test_contract_lists_the_console_urls() -> None:
     from tests.test_config_rules import dev
 
     document = build_contract(_prod(), project="jupyterhub-platform", stack="prod")
-    assert document["schema_version"] == "1.2"
+    assert document["schema_version"] == SCHEMA_VERSION
     assert document["consoles"] == [
         {
             "name": "yunikorn",

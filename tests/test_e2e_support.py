@@ -126,7 +126,11 @@ def test_stack_file_takes_every_chart_from_the_test_repository(tmp_path: Path) -
         "repository_overrides": {chart: "http://127.0.0.1:8879" for chart in KNOWN_CHARTS}
     }
     (tmp_path / "Pulumi.e2e-dev.yaml").write_text(text)
-    assert e2e_support.secret_keys(tmp_path / "Pulumi.e2e-dev.yaml") == ["hub_dev_oauth_client_secret", "ssh_private_key"]
+    assert e2e_support.secret_keys(tmp_path / "Pulumi.e2e-dev.yaml") == [
+        "encryption_key_key1",
+        "hub_dev_oauth_client_secret",
+        "ssh_private_key",
+    ]
 
 
 def test_s3_object_reads_the_published_contract_or_says_absent(tmp_path: Path) -> None:

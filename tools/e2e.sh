@@ -66,13 +66,21 @@ new_project() { # new_project DIR MAIN: a copy of the program (stack files and s
 }
 
 # --- preview: dev and prod as fresh stacks, compared with the offline render -------------------------
+test_secret() { # test_secret KEY: a test value of the shape the key's value rule accepts (config/secrets.py)
+  case "$1" in
+    encryption_key_*) head -c 32 /dev/zero | tr '\0' k | base64 ;; # 32 bytes, base64
+    keepalived_auth_pass) printf 'e2epass' ;;                       # VRRP PASS: at most 8 characters
+    *) printf 'e2e-test-value-%s' "$1" ;;
+  esac
+}
+
 preview_stack() { # preview_stack STACK: fresh stack, test secrets on stdin, preview to JSON
   local stack=$1 name="e2e-$1" key start
   "$python" -m tools.e2e_support stack-file "Pulumi.$stack.yaml" "$charts_url" "$project/Pulumi.$name.yaml" \
     > "$work/secrets-$stack" || return 1
   (cd "$project" && pulumi stack init "$name" --secrets-provider passphrase --non-interactive >/dev/null) || return 1
   while read -r key; do
-    printf 'e2e-test-value-%s' "$key" | (cd "$project" && pulumi config set --secret --stack "$name" "$key") || return 1
+    test_secret "$key" | (cd "$project" && pulumi config set --secret --stack "$name" "$key") || return 1
   done < "$work/secrets-$stack"
   start=$(date +%s%N)
   (cd "$project" && timeout 1200 pulumi preview --stack "$name" --non-interactive --json \
