@@ -16,6 +16,8 @@ from components.backup.component import PlatformBackups
 from components.backup.quotas import quota_report
 from components.common import artifacts
 from components.common.remote import NodeAccess
+from components.consoles.component import AdminConsoles
+from components.consoles.settings import console_routes
 from components.contract.component import platform_contract
 from components.gpu_pool.component import GpuNodePool, gpu_node_extras, gpu_pool_outputs
 from components.haproxy_lb.component import HaproxyLb
@@ -25,13 +27,16 @@ from components.jupyterhub.component import JupyterHubRelease
 from components.jupyterhub.hub_db_volumes import hub_database_volumes
 from components.k8s_cluster.component import K8sHACluster, merge_extras
 from components.metallb.component import MetalLb
+from components.monitoring.access import grafana_routes, haproxy_metrics
+from components.monitoring.component import MonitoringStack
+from components.monitoring.sizing_report import sizing_markdown
 from components.nfs_storage.component import NfsStorage, nfs_client_extras
 from components.yunikorn.component import YuniKornScheduler
 from config.gpu_queries import gpu_nodes, gpu_resource_name
 from config.lifecycle import encryption_secret_key
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
-from config.traffic_rules import hub_entry
+from config.traffic_queries import hub_entry
 
 
 @dataclass
@@ -66,10 +71,12 @@ def _cluster(cfg: PlatformConfig, secrets: StackSecrets, outputs: dict[str, Any]
             settings=cfg.load_balancer,
             frontend_port=cfg.api_endpoint_port(),
             auth_pass=secrets.get("keepalived_auth_pass"),
-            hubs=routes_from_config(cfg),
+            # The admin consoles and Grafana ride the hub frontends: same SNI/Host routing, same allowlists.
+            hubs=[*routes_from_config(cfg), *console_routes(cfg), *grafana_routes(cfg)],
             hub_timing=timing_from_config(cfg),
             maxconn=cfg.traffic.maxconn,
             hub_vip=str(cfg.traffic.hub_vip) if cfg.traffic.hub_vip is not None else None,
+            metrics=haproxy_metrics(cfg),
         )
         outputs["load_balancer"] = lb.summary
     encryption = cfg.cluster.encryption_at_rest
@@ -105,6 +112,7 @@ def _storage_and_scheduler(
     scheduler = YuniKornScheduler(
         "yunikorn",
         settings=cfg.scheduler,
+        charts=cfg.charts,
         gpu_resource=gpu_resource_name(cfg),
         hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
         provider=cluster.provider,
@@ -150,7 +158,7 @@ def _hubs(
         releases.append(release)
     outputs["hubs"] = hubs
     outputs["capacity"] = capacity_output(cfg)
-    artifacts.record("reports/capacity.md", capacity_markdown(cfg))
+    artifacts.record("reports/capacity.md", capacity_markdown(cfg) + sizing_markdown(cfg))
     return releases
 
 
@@ -166,6 +174,29 @@ def _backups(
     outputs["backups"] = backups.jobs
 
 
+def _monitoring(
+    cfg: PlatformConfig,
+    secrets: StackSecrets,
+    cluster: ClusterHandle,
+    scheduler: YuniKornScheduler,
+    after: list[pulumi.Resource],
+) -> None:
+    """Prometheus, Alertmanager and Grafana once the hubs are up (it scrapes them); absent section: nothing."""
+    if cfg.monitoring is None or cluster.cluster is None:
+        return
+    MonitoringStack(
+        "monitoring",
+        cfg=cfg,
+        secrets=secrets,
+        access=cluster.access,
+        joined=cluster.cluster.joined,
+        provider=cluster.provider,
+        depends_on=[*cluster.ready, *after],
+        hub_namespaces=[hub.k8s_namespace for hub in cfg.hubs],
+        yunikorn_namespace=scheduler.namespace,
+    )
+
+
 def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any]) -> list[pulumi.Resource]:
     """MetalLB when configured (kubeadm mode), and where users reach each hub; the hubs wait for the pool."""
     outputs["hub_entry_points"] = {
@@ -179,9 +210,22 @@ def _traffic(cfg: PlatformConfig, cluster: ClusterHandle, outputs: dict[str, Any
         settings=cfg.traffic.metallb,
         first_control_plane=cluster.access[first.name],
         provider=cluster.provider,
+        charts=cfg.charts,
         depends_on=cluster.ready,
     )
     return metallb.ready
+
+
+def _consoles(
+    cfg: PlatformConfig, secrets: StackSecrets, cluster: ClusterHandle, scheduler: YuniKornScheduler, outputs: dict[str, Any]
+) -> None:
+    """Admin consoles once their applications are installed (the YuniKorn UI comes with the scheduler)."""
+    if cfg.consoles is None:
+        return
+    consoles = AdminConsoles(
+        "consoles", cfg=cfg, secrets=secrets, provider=cluster.provider, depends_on=[*cluster.ready, scheduler]
+    )
+    outputs["consoles"] = consoles.summary
 
 
 def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]:
@@ -193,8 +237,10 @@ def build_platform(cfg: PlatformConfig, secrets: StackSecrets) -> dict[str, Any]
     gpu_ready = _gpu_pool(cfg, cluster, outputs)  # the hubs wait for it (GPU profiles need the resource)
     storage, scheduler = _storage_and_scheduler(cfg, cluster, outputs)
     traffic_ready = _traffic(cfg, cluster, outputs)
+    _consoles(cfg, secrets, cluster, scheduler, outputs)
     releases = _hubs(cfg, secrets, cluster, storage, [scheduler, *gpu_ready, *traffic_ready], outputs)
     _backups(cfg, secrets, cluster, [storage, *releases], outputs)
+    _monitoring(cfg, secrets, cluster, scheduler, releases)
     # The stack contract last: published (when configured) once what it describes is up.
     contract = platform_contract(cfg, secrets, after=[*cluster.ready, storage, scheduler, *gpu_ready])
     outputs["platform"] = contract.document

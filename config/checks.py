@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING
 
 from config.advisories import ConfigWarning
 from config.backup_rules import BACKUP_CHECKS
+from config.charts_rules import CHARTS_CHECKS
 from config.cluster_rules import CLUSTER_CHECKS
+from config.consoles_rules import CONSOLES_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
 from config.hub_groups_rules import HUB_GROUPS_CHECKS
 from config.hub_rules import HUB_CHECKS
 from config.lifecycle_rules import LIFECYCLE_CHECKS, LIFECYCLE_WARNINGS
+from config.monitoring_rules import MONITORING_CHECKS
 from config.nfs_rules import NFS_CHECKS
 from config.publish_rules import PUBLISH_CHECKS
 from config.scheduler_rules import SCHEDULER_CHECKS
@@ -50,6 +53,9 @@ PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
 PLATFORM_CHECKS.extend(BACKUP_CHECKS)
+PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
+PLATFORM_CHECKS.extend(CHARTS_CHECKS)
+PLATFORM_CHECKS.extend(MONITORING_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

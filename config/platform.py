@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from config.backup import BackupConfig
 from config.base import StrictModel
+from config.charts import ChartsConfig
 from config.cluster import ClusterConfig, LoadBalancerConfig
+from config.consoles import ConsolesConfig
 from config.gpu import GpuConfig
 from config.hubs import HubConfig
 from config.inventory import Inventory
+from config.monitoring import MonitoringConfig
 from config.nfs import NfsConfig
 from config.publish import PublishConfig
 from config.quotas import QuotaConfig
@@ -48,6 +51,12 @@ class PlatformConfig(StrictModel):
     """Backups (etcd, homes, hub databases) with restic to S3-compatible storage or SFTP; none when absent."""
     quotas: QuotaConfig | None = None
     """Per-user XFS project quotas on the managed NFS server's homes; none when absent."""
+    consoles: ConsolesConfig | None = None
+    """Admin consoles (the YuniKorn web UI) behind oauth2-proxy and the load balancer; none when absent."""
+    monitoring: MonitoringConfig | None = None
+    """Prometheus, Alertmanager and Grafana (kube-prometheus-stack), alerts and dashboards; absent: none."""
+    charts: ChartsConfig = ChartsConfig()
+    """Where Helm charts come from: per-chart repository mirrors (HTTP(S) or OCI) and a folder of chart files."""
 
     @property
     def builds_cluster(self) -> bool:

@@ -15,9 +15,20 @@ from config.backup import (
     S3_SECRET_KEY_SECRET,
     SFTP_KEY_SECRET,
 )
+from config.consoles import CLIENT_SECRET_KEY, CONSOLE_SECRET_KEY, console_secret_key
 from config.hub_auth import OAUTH_TYPES, LdapAuth
 from config.hubs import HUB_SECRET_KEY, hub_secret_key
 from config.lifecycle import ENCRYPTION_KEY_PREFIX, encryption_secret_key
+from config.monitoring import (
+    GRAFANA_OAUTH_SECRET,
+    GRAFANA_TLS_CERT_SECRET,
+    GRAFANA_TLS_KEY_SECRET,
+    MONITORING_SECRET_KEY,
+    SMTP_PASSWORD_SECRET,
+    EmailReceiver,
+    WebhookReceiver,
+    webhook_secret_key,
+)
 from config.platform import PlatformConfig
 from config.publish import ACCESS_KEY_SECRET, SECRET_KEY_SECRET
 
@@ -122,12 +133,65 @@ def _backup_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
         )
 
 
+def _console_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """The OIDC client secret and each console's certificate; the error prints the exact command."""
+    if cfg.consoles is None:
+        return
+    yield SecretRequirement(
+        CLIENT_SECRET_KEY,
+        f"OIDC client secret of the consoles' client {cfg.consoles.identity.client_id!r}",
+        f"pulumi config set --secret {CLIENT_SECRET_KEY} '<client secret>'",
+    )
+    for console in cfg.consoles.apps:
+        for what, source in (("tls_cert", "fullchain.pem"), ("tls_key", "privkey.pem")):
+            key = console_secret_key(console.name, what)
+            yield SecretRequirement(
+                key, f"TLS {what[4:]} (PEM) of console {console.name!r} ({console.host})",
+                f"pulumi config set --secret {key} < {source}",
+            )
+
+
+def _monitoring_secrets(cfg: PlatformConfig) -> Iterator[SecretRequirement]:
+    """Secrets the monitoring section needs; the error prints the exact command."""
+    mon = cfg.monitoring
+    if mon is None:
+        return
+    if mon.grafana is not None:
+        yield SecretRequirement(
+            GRAFANA_OAUTH_SECRET,
+            "OAuth client secret of Grafana at the hubs' identity provider",
+            f"pulumi config set --secret {GRAFANA_OAUTH_SECRET} '<client secret>'",
+        )
+        for key, source in ((GRAFANA_TLS_CERT_SECRET, "fullchain.pem"), (GRAFANA_TLS_KEY_SECRET, "privkey.pem")):
+            yield SecretRequirement(
+                key,
+                f"Grafana's TLS certificate for {mon.grafana.host} ({source})",
+                f"pulumi config set --secret {key} < {source}",
+            )
+    if any(isinstance(r, EmailReceiver) and r.username for r in mon.receivers):
+        yield SecretRequirement(
+            SMTP_PASSWORD_SECRET,
+            "password of the SMTP login that sends alert e-mails",
+            f"pulumi config set --secret {SMTP_PASSWORD_SECRET} '<password>'",
+        )
+    for receiver in mon.receivers:
+        if isinstance(receiver, WebhookReceiver):
+            key = webhook_secret_key(receiver.name)
+            yield SecretRequirement(
+                key,
+                f"URL (with its token) of the {receiver.name!r} alert webhook",
+                f"pulumi config set --secret {key} 'https://...'",
+            )
+
+
 # Later sections (hub authentication, publication) append their rules here.
 SECRET_RULES: list[SecretRule] = [_cluster_secrets]
 SECRET_RULES.append(_publish_secrets)
 SECRET_RULES.append(hub_secrets)
 SECRET_RULES.append(_encryption_secrets)
 SECRET_RULES.append(_backup_secrets)
+SECRET_RULES.append(_console_secrets)
+SECRET_RULES.append(_monitoring_secrets)
 
 
 def required_secrets(cfg: PlatformConfig) -> list[SecretRequirement]:
@@ -143,6 +207,8 @@ OPTIONAL_SECRET_KEYS |= BACKUP_SECRET_KEYS  # required only with a backup sectio
 # Secret key names that depend on the config (e.g. `hub_<hub name>_oauth_client_secret`).
 SECRET_KEY_PATTERNS: list[re.Pattern[str]] = [HUB_SECRET_KEY]
 SECRET_KEY_PATTERNS.append(re.compile(rf"^{ENCRYPTION_KEY_PREFIX}[a-z0-9_]+$"))
+SECRET_KEY_PATTERNS.append(CONSOLE_SECRET_KEY)
+SECRET_KEY_PATTERNS.append(MONITORING_SECRET_KEY)
 
 
 class KnownSecretKeys(set[str]):
@@ -159,7 +225,7 @@ class KnownSecretKeys(set[str]):
 
 def known_secret_keys() -> set[str]:
     """Every secret key name any rule can ask for, so a typo in one is reported."""
-    names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig"})
+    names = KnownSecretKeys(set(OPTIONAL_SECRET_KEYS) | {"ssh_private_key", "kubeconfig", CLIENT_SECRET_KEY})
     return names
 
 

@@ -139,11 +139,19 @@ def test_existing_cluster_has_no_endpoint_in_the_contract() -> None:
     assert document["nfs"] == document["nfs"] | {"mode": "external", "server": "nas.example.org"}
 
 
-def test_monitoring_endpoints_when_known() -> None:
-    document = build_contract(stack_config("dev"), project="p", stack="s", monitoring={"grafana_url": "https://g.example.org"})
-    assert document["monitoring"] == {"grafana_url": "https://g.example.org"}
-    with pytest.raises(ContractError, match=r"\$\.monitoring\.grafana_url"):
-        build_contract(stack_config("dev"), project="p", stack="s", monitoring={"grafana_url": "ftp://x"})
+def test_monitoring_section() -> None:
+    """Prod runs monitoring: its namespace and URLs; dev has none (null)."""
+    assert contract("dev")["monitoring"] is None
+    document = contract("prod")
+    assert document["monitoring"] == {
+        "namespace": "monitoring",
+        "grafana_url": "https://grafana.example.org/",
+        "prometheus_url": "http://monitoring-prometheus.monitoring.svc:9090/",
+        "alertmanager_url": "http://monitoring-alertmanager.monitoring.svc:9093/",
+    }
+    assert {"name": "monitoring", "purpose": "monitoring"} in document["namespaces"]
+    bad = {**document, "monitoring": {**document["monitoring"], "grafana_url": "http://g.example.org"}}
+    assert any("grafana_url" in e for e in contract_errors(bad))
 
 
 def test_invalid_document_is_refused_with_its_path() -> None:

@@ -233,3 +233,26 @@ def test_hubs_are_routed_by_name_restricted_and_survive_a_dead_node(
     )
     stats = _hub_stats(stats_port)
     assert int(stats[(backend_name("teaching", "https"), "node-1")]["wredis"] or 0) > 0  # the window was exercised
+
+
+def test_a_host_without_a_port_80_backend_is_redirected_to_https(
+    start_haproxy: Callable[[str], subprocess.Popen[str]],  # noqa: F811 (fixture)
+) -> None:
+    """An admin console (oauth2-proxy serves HTTPS only): HAProxy answers its port 80 itself, after the allowlist."""
+    https_port, http_port, stats_port = _free_port(), _free_port(), _free_port()
+    console = HubRoute(
+        "console-yunikorn", "queues.example.org", None, _free_port(), (("node-1", INSIDE),), 100, (f"{INSIDE}/32",)
+    )
+    text = render_hub_sections([console], INSIDE, https_port=https_port, http_port=http_port, timing=HubTiming(3600, 200))
+    settings = LoadBalancerConfig(stats_port=stats_port, health_check_interval_ms=200)
+    cfg = render_haproxy_cfg(
+        [("cp-1", INSIDE, _free_port())], INSIDE, _free_port(), settings, stats_bind=INSIDE, hub_sections=text, maxconn=5000
+    )
+    if os.geteuid() != 0:
+        cfg = "\n".join(line for line in cfg.splitlines() if line.strip() not in ("user haproxy", "group haproxy"))
+    proc = start_haproxy(cfg)
+    _wait("the HTTP frontend", lambda: _http_get(http_port, "other.example.org").startswith("HTTP/1.1 404"), 10, proc)
+    answer = _http_get(http_port, "queues.example.org")
+    assert answer.startswith("HTTP/1.1 308")
+    assert "\r\nlocation: https://queues.example.org/.well-known/acme-challenge/x\r\n" in answer.lower()
+    assert _http_get(http_port, "queues.example.org", source=OUTSIDE).startswith("HTTP/1.1 403")

@@ -174,5 +174,8 @@ def test_prod_stack_lb_steps_carry_the_hubs_and_the_hub_vip(tmp_path: Path) -> N
     shellcheck(recorder.named("lb-1-haproxy", "command:remote:Command").inputs["create"], tmp_path, "haproxy.sh")
     summary = recorder.outputs["load_balancer"]
     assert summary["hub_vip"] == "192.0.2.9"
-    assert summary["hub_backends"] == [f"hub-{h}-{k}" for h in ("teaching", "exam", "grading") for k in ("https", "http")]
+    # The admin console and Grafana (consoles:, monitoring: in prod) ride the same frontends, after the
+    # hubs; HTTPS only.
+    hubs = [f"hub-{h}-{k}" for h in ("teaching", "exam", "grading") for k in ("https", "http")]
+    assert summary["hub_backends"] == [*hubs, "hub-console-yunikorn-https", "hub-grafana-https"]
     assert recorder.outputs["hub_entry_points"]["exam"] == {"via": "haproxy", "address": "192.0.2.9"}

@@ -54,7 +54,8 @@ def test_prod_hub_secrets_are_secret_and_protected(rendered: Rendered) -> None:
         if secret["name"].startswith("hub-"):
             assert secret["inputs"]["stringData"] == "[secret]"
     randoms = [r for r in _resources(plan, "random:index/randomBytes:RandomBytes") if r["name"].startswith("hub-")]
-    assert len(randoms) == 9 and all(r["protect"] for r in randoms)
+    # cookie secret, CryptKeeper key, proxy token and (with monitoring) the metrics token of each of 3 hubs
+    assert len(randoms) == 12 and all(r["protect"] for r in randoms)
     namespaces = {r["inputs"]["metadata"]["name"]: r for r in _resources(plan, "kubernetes:core/v1:Namespace")}
     assert all(namespaces[f"jhub-{h}"]["protect"] for h in ("teaching", "exam", "grading"))
 

@@ -154,7 +154,8 @@ def test_every_chart_is_pinned_with_bounded_wait_and_history(rendered: Rendered,
 
 def test_a_floating_chart_version_is_refused() -> None:
     from components.common.charts import pinned_release
+    from config.charts import ChartsConfig
 
     with pytest.raises(ValueError, match="exact version"):
-        pinned_release("x", release="x", chart="x", version="^1.2", repo="https://e", namespace="n", values={},
-                       timeout=60, opts=None)  # type: ignore[arg-type]  # fmt: skip
+        pinned_release("x", release="x", chart="x", version="^1.2", repo="https://e", sources=ChartsConfig(),
+                       namespace="n", values={}, timeout=60, opts=None)  # type: ignore[arg-type]  # fmt: skip

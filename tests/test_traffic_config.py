@@ -10,7 +10,7 @@ import pytest
 from config.errors import ConfigError
 from config.loader import load_platform
 from config.platform import PlatformConfig
-from config.traffic_rules import hub_entry, metallb_addresses, proxy_nodes
+from config.traffic_queries import hub_entry, metallb_addresses, proxy_nodes
 from tests.test_config_rules import SECRETS, dev, prod
 
 

@@ -26,6 +26,7 @@ def run_component(hubs: list[str]) -> mockrun.Recorder:
         scheduler = YuniKornScheduler(
             "yunikorn",
             settings=cfg.scheduler,
+            charts=cfg.charts,
             gpu_resource="nvidia.com/gpu",
             hub_namespaces=hubs,
             provider=provider,

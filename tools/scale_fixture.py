@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "jupyterhub-platform:inventory"
+MONITORING = "jupyterhub-platform:monitoring"
 
 
 def scaled(prod: dict[str, Any], workers: int) -> dict[str, Any]:
@@ -37,7 +39,24 @@ def scaled(prod: dict[str, Any], workers: int) -> dict[str, Any]:
     template = cpu_workers[0]
     count = workers - len(cpu_workers)
     added = [{**template, "name": f"worker-{i:03d}", "address": next(free)} for i in range(1, count + 1)]
-    return {**prod, "config": {**config, KEY: {**inventory, "nodes": inventory["nodes"] + added}}}
+    grown = {**config, KEY: {**inventory, "nodes": inventory["nodes"] + added}}
+    return {**prod, "config": _monitoring_sized(grown)}
+
+
+def _monitoring_sized(config: dict[str, Any]) -> dict[str, Any]:
+    """Prometheus' volume grown with the inventory: the retention in days of prod, the size it needs (+10%)."""
+    section = config.get(MONITORING)
+    if section is None:
+        return config
+    from config.monitoring_sizing_queries import USABLE_SHARE, prometheus_sizing
+    from config.platform import PlatformConfig
+
+    cfg = PlatformConfig.model_validate({k.split(":", 1)[1]: v for k, v in config.items()})
+    assert cfg.monitoring is not None
+    needed = prometheus_sizing(cfg, cfg.monitoring).disk_gib(cfg.monitoring.retention_days) * 1.1
+    size = max(section.get("retention_size_gib", 0), math.ceil(needed))
+    volume = max(section.get("volume_gib", 0), math.ceil(size / USABLE_SHARE))
+    return {**config, MONITORING: {**section, "retention_size_gib": size, "volume_gib": volume}}
 
 
 def main(argv: list[str] | None = None) -> int:

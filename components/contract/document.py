@@ -18,12 +18,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from components.backup.jobs import schedules
+from components.monitoring import naming as monitoring_naming
+from components.monitoring.access import urls as monitoring_urls
+from config.consoles_rules import allowed_groups
 from config.gpu_queries import gpu_nodes, gpu_resource_name, gpu_resource_names, gpu_seats_by_resource
 from config.hubs import HubConfig
 from config.nfs_queries import nfs_server_address
 from config.platform import PlatformConfig
 from config.scheduler import QueueConfig, Resources
-from config.traffic_rules import hub_entry
+from config.traffic_queries import hub_entry, hub_frontend_address
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "platform-v1.schema.json"
@@ -112,12 +115,38 @@ def _hubs(cfg: PlatformConfig) -> list[dict[str, Any]]:
     ]
 
 
+def _consoles(cfg: PlatformConfig) -> list[dict[str, Any]]:
+    """Admin consoles (1.2): always behind the load-balancer hosts and oauth2-proxy."""
+    consoles = cfg.consoles
+    if consoles is None:
+        return []
+    return [
+        {
+            "name": c.name,
+            "app": c.app,
+            "url": f"https://{c.host}/",
+            "logout_url": f"https://{c.host}/oauth2/sign_out",
+            "allowed_groups": allowed_groups(cfg, consoles, c),
+            "entry": {
+                "via": "haproxy",
+                "address": hub_frontend_address(cfg),
+                "allowed_networks": [str(n) for n in c.allowed_networks],
+            },
+        }
+        for c in consoles.apps
+    ]
+
+
 def _namespaces(cfg: PlatformConfig) -> list[dict[str, str]]:
     spaces = [{"name": hub.k8s_namespace, "purpose": f"hub:{hub.name}"} for hub in cfg.hubs]
     spaces.append({"name": cfg.scheduler.namespace, "purpose": "scheduler"})
     spaces.append({"name": cfg.nfs.csi_namespace, "purpose": "storage"})
+    if cfg.consoles is not None:
+        spaces.append({"name": cfg.consoles.namespace, "purpose": "consoles"})
     if gpu_nodes(cfg):
         spaces.append({"name": cfg.gpu.namespace, "purpose": "gpu"})
+    if cfg.monitoring is not None:
+        spaces.append({"name": monitoring_naming.NAMESPACE, "purpose": "monitoring"})
     return sorted(spaces, key=lambda s: (s["name"], s["purpose"]))
 
 
@@ -180,9 +209,13 @@ def _backups(cfg: PlatformConfig) -> dict[str, Any] | None:
     return {"target": target, "jobs": rows, "metrics_dir": metrics_dir}
 
 
-def build_contract(
-    cfg: PlatformConfig, *, project: str, stack: str, monitoring: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def _monitoring(cfg: PlatformConfig) -> dict[str, Any] | None:
+    if cfg.monitoring is None:
+        return None
+    return {"namespace": monitoring_naming.NAMESPACE, **monitoring_urls(cfg)}
+
+
+def build_contract(cfg: PlatformConfig, *, project: str, stack: str) -> dict[str, Any]:
     """The `platform` document of one stack, validated against the committed schema."""
     document = {
         "schema_version": SCHEMA_VERSION,
@@ -191,6 +224,7 @@ def build_contract(
         "cluster": _cluster(cfg),
         "namespaces": _namespaces(cfg),
         "hubs": _hubs(cfg),
+        "consoles": _consoles(cfg),
         "queues": _queues(cfg),
         "storage_classes": [
             {
@@ -203,7 +237,7 @@ def build_contract(
         ],
         "nfs": _nfs(cfg),
         "gpu": _gpu(cfg),
-        "monitoring": dict(monitoring) if monitoring else None,
+        "monitoring": _monitoring(cfg),
         "backups": _backups(cfg),
     }
     validate_contract(document)

@@ -115,6 +115,7 @@ class GpuNodePool(pulumi.ComponentResource):
             chart="gpu-operator" if operator else "nvidia-device-plugin",
             version=gpu.operator_chart_version if operator else gpu.device_plugin_chart_version,
             repo=values.OPERATOR_REPO if operator else values.DEVICE_PLUGIN_REPO,
+            sources=cfg.charts,
             namespace=gpu.namespace,
             values=values.operator_values(cfg) if operator else values.device_plugin_values(cfg),
             timeout=gpu.release_timeout_seconds,

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from components.common.remote import NodeAccess, run_step
-from components.haproxy_lb.haproxy_cfg import STATS_URI, backends_from, render_haproxy_cfg
+from components.haproxy_lb.haproxy_cfg import STATS_URI, backends_from, render_haproxy_cfg, render_metrics_section
 from components.haproxy_lb.hub_routes import HubRoute, HubTiming, backend_name, render_hub_sections
 from components.haproxy_lb.keepalived import VrrpHost, render_check_script, render_keepalived_conf
 from components.haproxy_lb.steps import haproxy_script, keepalived_script
@@ -53,9 +53,11 @@ class HaproxyLb(pulumi.ComponentResource):
         hub_timing: HubTiming | None = None,
         maxconn: int | None = None,
         hub_vip: str | None = None,
+        metrics: tuple[int, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`hubs`: the hubs routed on 443 (SNI) and 80 (Host); `hub_vip`: a second VIP keepalived carries."""
+        """`hubs`: the hubs routed on 443 (SNI) and 80 (Host); `hub_vip`: a second VIP keepalived carries;
+        `metrics`: (port, node network) of HAProxy's Prometheus exporter, when monitoring is on."""
         super().__init__(TYPE_TOKEN, name, None, opts)
         if not nodes:
             raise ValueError("HaproxyLb needs at least one load-balancer host")
@@ -67,8 +69,10 @@ class HaproxyLb(pulumi.ComponentResource):
             sections = render_hub_sections(
                 hubs, FRONTEND_BIND, https_port=HUB_HTTPS_PORT, http_port=HUB_HTTP_PORT, timing=hub_timing
             )
+        exporter = render_metrics_section(FRONTEND_BIND, *metrics) if metrics is not None else ""
         cfg_text = render_haproxy_cfg(
-            backends, FRONTEND_BIND, frontend_port, settings, STATS_BIND, hub_sections=sections, maxconn=maxconn
+            backends, FRONTEND_BIND, frontend_port, settings, STATS_BIND, hub_sections=sections, maxconn=maxconn,
+            metrics_section=exporter,
         )
         haproxy = haproxy_script(cfg_text, frontend_port, hub_ports=(HUB_HTTPS_PORT, HUB_HTTP_PORT) if hubs else ())
         use_keepalived = len(nodes) >= 2
@@ -113,7 +117,10 @@ class HaproxyLb(pulumi.ComponentResource):
             "stats": f"http://{STATS_BIND}:{settings.stats_port}{STATS_URI} (on each LB host)",
             "hub_vip": hub_vip,
             "hub_backends": [
-                backend_name(h.name, port) for h in hubs for port in ("https", "http") if port == "http" or h.https_port
+                backend_name(h.name, port)
+                for h in hubs
+                for port, node_port in (("https", h.https_port), ("http", h.http_port))
+                if node_port is not None
             ],
         }
         self.register_outputs({"summary": self.summary})

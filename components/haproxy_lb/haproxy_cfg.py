@@ -57,6 +57,7 @@ def render_haproxy_cfg(
     log_target: str = "/dev/log",
     hub_sections: str = "",
     maxconn: int | None = None,
+    metrics_section: str = "",
 ) -> str:
     """The complete haproxy.cfg: TCP frontend, TLS /readyz checks on every API server, local stats, and the
     hub frontends and backends (`hub_routes.render_hub_sections`) when there are hubs to route to."""
@@ -116,4 +117,19 @@ listen stats
     stats enable
     stats uri {STATS_URI}
     stats refresh 10s
-{hub_sections}"""
+{hub_sections}{metrics_section}"""
+
+
+def render_metrics_section(bind: str, port: int, allowed_network: str) -> str:
+    """HAProxy's built-in Prometheus exporter, answering only sources in the node network (Prometheus runs
+    on a node; its pod traffic leaves the node with the node's address)."""
+    return f"""
+frontend prometheus-exporter
+    bind {bind}:{port}
+    mode http
+    no log
+    timeout client 30s
+    tcp-request connection reject unless {{ src {allowed_network} }}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    http-request deny deny_status 404
+"""

@@ -14,7 +14,7 @@ from ipaddress import IPv4Network, ip_address
 from typing import TYPE_CHECKING
 
 from config.hubs import HubConfig
-from config.traffic_rules import TLS_MODES, haproxy_hubs, hub_maxconn, proxy_nodes
+from config.traffic_queries import TLS_MODES, haproxy_hubs, hub_maxconn, proxy_nodes
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -36,7 +36,9 @@ class HubRoute:
 
     name: str
     host: str
-    http_port: int
+    http_port: int | None
+    """None: nothing behind port 80 (an admin console's oauth2-proxy serves only HTTPS); HAProxy answers
+    the host's plain HTTP requests itself with a redirect to HTTPS."""
     https_port: int | None
     """None: the hub serves no TLS on its own (https mode `none` or `offload`); 443 does not route to it."""
     servers: tuple[tuple[str, str], ...]
@@ -136,9 +138,13 @@ def _http(routes: Sequence[HubRoute], bind: str, port: int, timing: HubTiming) -
         if r.allowed_networks
     ]
     rules.append(f"    http-request deny deny_status 404 unless {{ {host} -i {' '.join(r.host for r in routes)} }}")
-    uses = [f"    use_backend {backend_name(r.name, 'http')} if {{ {host} -i {r.host} }}" for r in routes]
+    # After the denies: a host with nothing behind port 80 is sent to HTTPS by HAProxy itself.
+    served = [r for r in routes if r.http_port is not None]
+    redirect = "    http-request redirect scheme https code 308"
+    rules += [f"{redirect} if {{ {host} -i {r.host} }}" for r in routes if r.http_port is None]
+    uses = [f"    use_backend {backend_name(r.name, 'http')} if {{ {host} -i {r.host} }}" for r in served]
     backends = []
-    for r in routes:
+    for r in served:
         forward = "    option forwardfor\n" if r.forwarded_for and not r.proxy_protocol else ""
         backends.append(
             f"""\
@@ -149,7 +155,7 @@ backend {backend_name(r.name, "http")}
     timeout tunnel {timing.websocket_timeout_seconds}s
     timeout queue {QUEUE_TIMEOUT_SECONDS}s
 {forward}    default-server inter {timing.health_check_interval_ms}ms fall 3 rise 2 maxconn {r.maxconn}
-{_servers(r, r.http_port, r.proxy_protocol)}
+{_servers(r, r.http_port or 0, r.proxy_protocol)}
 """
         )
     rule_text = "\n".join(rules + uses)
@@ -173,6 +179,8 @@ def render_hub_sections(
     if not routes:
         return ""
     _check(routes)
+    # A route without an HTTP node port (an admin console, Grafana: HTTPS only) is redirected to HTTPS
+    # on port 80 by HAProxy itself (see `_http`).
     return _https(routes, bind, https_port, timing) + _http(routes, bind, http_port, timing)
 
 

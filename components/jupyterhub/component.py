@@ -29,6 +29,7 @@ from components.jupyterhub.values import (
     SharedMount,
     render_values,
 )
+from components.monitoring import hub_metrics, scrape
 from config.hub_auth import OAUTH_TYPES
 from config.hubs import HubConfig, hub_secret_key
 from config.platform import PlatformConfig
@@ -130,11 +131,23 @@ class JupyterHubRelease(pulumi.ComponentResource):
             prerequisites.append(tls)
         shared = tuple(SharedMount(s.name, s.claim_name, s.mount_path, s.read_only_for_users) for s in claims.shared)
         values: dict[str, Any] = render_values(cfg, hub, HubStorage(claims.home_claim, shared))
+        # Monitoring: a `prometheus` service whose only scope is read:metrics, with its own random token.
+        values = hub_metrics.merge(values, hub_metrics.hub_metrics_values(cfg))
+        metrics_token = random.RandomBytes(f"{name}-metrics-token", length=32, opts=keep) if cfg.monitoring else None
+        if metrics_token is not None:
+            prerequisites.append(k8s.core.v1.Secret(
+                f"{name}-metrics-token-secret",
+                metadata={"name": scrape.HUB_TOKEN_SECRET, "namespace": ns},
+                string_data={scrape.HUB_TOKEN_KEY: _secret(metrics_token.hex)},
+                opts=after_namespace,
+            ))
         # The chart reads the proxy token only from its own Secret, so it must be a chart value. A secret
         # Output inside `values` would make all of `values` secret (unreviewable); it travels instead as a
-        # separate secret values file that Helm merges over `values`.
-        secret_values = _secret(proxy_token.hex).apply(
-            lambda token: [pulumi.StringAsset(yaml.safe_dump({"proxy": {"secretToken": token}}))]
+        # separate secret values file that Helm merges over `values` (the metrics service's token likewise).
+        tokens = pulumi.Output.all(proxy_token.hex, metrics_token.hex if metrics_token is not None else "")
+        secret_values = _secret(tokens).apply(
+            lambda pair: [pulumi.StringAsset(yaml.safe_dump(hub_metrics.merge(
+                {"proxy": {"secretToken": pair[0]}}, hub_metrics.hub_token_values(pair[1]) if pair[1] else {})))]
         )
         self.release = pinned_release(
             name,
@@ -142,6 +155,7 @@ class JupyterHubRelease(pulumi.ComponentResource):
             chart=CHART,
             version=CHART_VERSION,
             repo=CHART_REPOSITORY,
+            sources=cfg.charts,
             namespace=ns,
             values=values,
             value_yaml_files=secret_values,

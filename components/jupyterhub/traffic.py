@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from config.hubs import HubConfig
-from config.traffic_rules import hub_entry, metallb_addresses
+from config.traffic_queries import hub_entry, metallb_addresses
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig

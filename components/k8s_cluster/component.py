@@ -180,6 +180,7 @@ class K8sHACluster(pulumi.ComponentResource):
             chart="tigera-operator",
             version=cfg.cluster.calico_version,
             repo=TIGERA_REPO,
+            sources=cfg.charts,
             namespace="tigera-operator",
             create_namespace=True,
             values=calico_values(cfg),

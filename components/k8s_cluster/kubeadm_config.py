@@ -107,6 +107,7 @@ def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint
         "scheduler": {"extraArgs": [{"name": "profiling", "value": "false"}]},
         "etcd": {"local": {"dataDir": "/var/lib/etcd"}},
     }
+    _metrics_listeners(cfg, cluster)
     kubelet = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -118,6 +119,19 @@ def render_init_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint
         "failSwapOn": True,
     }
     return _dump(init, cluster, kubelet)
+
+
+def _metrics_listeners(cfg: PlatformConfig, cluster: dict[str, Any]) -> None:
+    """With monitoring, Prometheus (a pod on another node) must reach the metrics of controller-manager,
+    scheduler (HTTPS with authentication, 10257/10259) and etcd (plain HTTP, 2381), which kubeadm binds to
+    127.0.0.1. The ClusterConfiguration is shared by every control plane, so the one address valid on all of
+    them is 0.0.0.0. Anything on the node network can then read etcd's metrics (counters and sizes, no keys
+    or values); the platform manages no firewall that would narrow it."""
+    if cfg.monitoring is None:
+        return
+    cluster["controllerManager"]["extraArgs"].append({"name": "bind-address", "value": "0.0.0.0"})
+    cluster["scheduler"]["extraArgs"].append({"name": "bind-address", "value": "0.0.0.0"})
+    cluster["etcd"]["local"]["extraArgs"] = [{"name": "listen-metrics-urls", "value": "http://0.0.0.0:2381"}]
 
 
 def render_join_config(cfg: PlatformConfig, node: Node, extra_taints: list[Taint] | None = None) -> str:

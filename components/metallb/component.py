@@ -28,6 +28,7 @@ from components.metallb.manifests import (
     namespace_manifest,
     pool_manifest,
 )
+from config.charts import ChartsConfig
 from config.traffic import MetalLbConfig
 
 TYPE_TOKEN = "jupyterhub-platform:network:MetalLb"
@@ -61,6 +62,7 @@ class MetalLb(pulumi.ComponentResource):
         settings: MetalLbConfig,
         first_control_plane: NodeAccess,
         provider: k8s.Provider,
+        charts: ChartsConfig,
         depends_on: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -77,6 +79,7 @@ class MetalLb(pulumi.ComponentResource):
             chart=CHART,
             version=settings.chart_version,
             repo=CHART_REPOSITORY,
+            sources=charts,
             namespace=settings.namespace,
             values=metallb_values(),
             timeout=RELEASE_TIMEOUT_SECONDS,

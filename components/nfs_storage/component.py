@@ -25,6 +25,7 @@ from components.common.remote import NodeAccess, run_step
 from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, render_script
 from components.k8s_cluster.component import NodeExtras
 from components.nfs_storage import manifests
+from config.charts import ChartsConfig
 from config.inventory import Node
 from config.nfs import DYNAMIC_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
 from config.nfs_queries import csi_controller_replicas, nfs_export_clients, nfs_server_address, nfs_server_node
@@ -110,6 +111,7 @@ class NfsStorage(pulumi.ComponentResource):
         name: str,
         *,
         settings: NfsConfig,
+        charts: ChartsConfig,
         server_address: str,
         export_clients: Sequence[str],
         server_node: Node | None,
@@ -150,6 +152,7 @@ class NfsStorage(pulumi.ComponentResource):
             chart="csi-driver-nfs",
             version=settings.csi_driver_version,
             repo=settings.csi_chart_repository,
+            sources=charts,
             namespace=settings.csi_namespace,
             values=manifests.csi_values(controller_replicas),
             timeout=600,
@@ -188,6 +191,7 @@ class NfsStorage(pulumi.ComponentResource):
         return cls(
             name,
             settings=cfg.nfs,
+            charts=cfg.charts,
             server_address=nfs_server_address(cfg),
             export_clients=nfs_export_clients(cfg),
             server_node=nfs_server_node(cfg),

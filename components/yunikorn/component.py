@@ -41,6 +41,7 @@ import pulumi_kubernetes as k8s
 from components.common.charts import pinned_release
 from components.yunikorn.queues import render_queues_yaml
 from components.yunikorn.values import yunikorn_values
+from config.charts import ChartsConfig
 from config.scheduler import SchedulerConfig
 
 CONFIGMAP_NAME = "yunikorn-configs"
@@ -64,6 +65,7 @@ class YuniKornScheduler(pulumi.ComponentResource):
         name: str,
         *,
         settings: SchedulerConfig,
+        charts: ChartsConfig,
         gpu_resource: str,
         hub_namespaces: Sequence[str],
         provider: k8s.Provider,
@@ -96,6 +98,7 @@ class YuniKornScheduler(pulumi.ComponentResource):
             chart="yunikorn",
             version=settings.chart_version,
             repo=settings.chart_repository,
+            sources=charts,
             namespace=ns.metadata["name"],
             values=yunikorn_values(settings, hub_namespaces),
             timeout=600,

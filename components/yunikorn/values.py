@@ -51,5 +51,9 @@ def yunikorn_values(scheduler: SchedulerConfig, hub_namespaces: Sequence[str]) -
         },
         "embedAdmissionController": True,
         "enableWebService": True,
+        # The web UI and REST API have no login: reachable only inside the cluster, through the admin
+        # console's oauth2-proxy (`consoles:`), never as a NodePort or an ingress of the chart's.
+        "service": {"type": "ClusterIP"},
+        "ingress": {"enabled": False},
         "yunikornDefaults": service_settings(scheduler, hub_namespaces),
     }

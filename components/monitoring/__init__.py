@@ -1,0 +1,1 @@
+"""MonitoringStack: Prometheus, Alertmanager and Grafana for the whole platform."""

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The real-engine tier: the program under the Pulumi engine built by tools/engine/build.sh, offline.
+#   bash tools/e2e.sh [preview] [contract]   (default: both; builds the engine first if its cache is
+#                                             missing; JHP_ENGINE_BIN=DIR uses an engine bin directory)
+# For dev and prod, as fresh stacks on a local file backend in a temporary folder (passphrase secrets,
+# test secret values on stdin, no plugin downloads, no update check):
+#   - `pulumi preview` succeeds, with every Helm Release pointed at test charts served on 127.0.0.1
+#     (charts.repository_overrides). Measured: in these fresh previews every Release has unknown
+#     inputs (the cluster does not exist yet), so the kubernetes provider does not download the charts
+#     yet; they are served so the configured source goes through the provider's Check for real;
+#   - the preview's resources (type and name) are exactly the offline render's plan.json.
+# And a small stack with the stack contract alone, published to S3 (moto_server on 127.0.0.1) by the
+# real dynamic provider: created on up, untouched by an up without change, updated, deleted on destroy.
+# Ends with `e2e: N passed, M failed` and exits non-zero on any failure.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+python=$repo/venv/bin/python
+[[ -x $python ]] || { echo "e2e: no venv: run bash tools/test.sh (or python3 -m venv venv && pip install) first" >&2; exit 2; }
+
+parts=("$@")
+((${#parts[@]} > 0)) || parts=(preview contract)
+bin=${JHP_ENGINE_BIN:-$(bash tools/engine/build.sh | tail -n 1)}
+work=$(mktemp -d "${TMPDIR:-/tmp}/jhp-e2e.XXXXXX")
+server_pid=""
+s3_pid=""
+cleanup() {
+  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [[ -n $s3_pid ]]; then kill "$s3_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # check NAME COMMAND...: one counted check
+  local name=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "e2e: PASS $name"
+  else
+    failed=$((failed + 1)); echo "e2e: FAIL $name"
+  fi
+}
+
+# The engine, offline and self-contained in $work.
+umask 077
+printf 'e2e-%s\n' "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$work/passphrase"
+export PATH="$bin:$PATH" PULUMI_HOME="$work/pulumi-home" PULUMI_BACKEND_URL="file://$work/state" \
+  PULUMI_CONFIG_PASSPHRASE_FILE="$work/passphrase" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true \
+  PULUMI_SKIP_UPDATE_CHECK=true PULUMI_SKIP_CONFIRMATIONS=true PULUMI_K8S_HELM_REPOSITORY_CONFIG_PATH="$work/helm/repositories.yaml" \
+  PULUMI_K8S_HELM_REPOSITORY_CACHE="$work/helm/cache"
+unset PULUMI_CONFIG_PASSPHRASE PULUMI_ACCESS_TOKEN
+mkdir -p "$work/state" "$work/helm/cache"
+# The preview-only stand-ins answer with the versions the program pins (requirements.txt).
+PULUMI_PREVIEWONLY_VERSION_COMMAND=$(sed -n 's/^pulumi-command==//p' requirements.txt)
+PULUMI_PREVIEWONLY_VERSION_RANDOM=$(sed -n 's/^pulumi-random==//p' requirements.txt)
+export PULUMI_PREVIEWONLY_VERSION_COMMAND PULUMI_PREVIEWONLY_VERSION_RANDOM
+# The dynamic providers (pulumi-resource-pulumi-python) run in the program's virtualenv.
+export PULUMI_RUNTIME_VIRTUALENV="$repo/venv"
+
+new_project() { # new_project DIR MAIN: a copy of the program (stack files and state never land in the checkout)
+  mkdir -p "$1"
+  cp -r Pulumi.yaml requirements.txt components config "$1/"
+  cp "$2" "$1/__main__.py"
+  ln -s "$repo/venv" "$1/venv"
+}
+
+# --- preview: dev and prod as fresh stacks, compared with the offline render -------------------------
+test_secret() { # test_secret KEY: a test value of the shape the key's value rule accepts (config/secrets.py)
+  case "$1" in
+    encryption_key_*) head -c 32 /dev/zero | tr '\0' k | base64 ;; # 32 bytes, base64
+    keepalived_auth_pass) printf 'e2epass' ;;                       # VRRP PASS: at most 8 characters
+    *) printf 'e2e-test-value-%s' "$1" ;;
+  esac
+}
+
+preview_stack() { # preview_stack STACK: fresh stack, test secrets on stdin, preview to JSON
+  local stack=$1 name="e2e-$1" key start
+  "$python" -m tools.e2e_support stack-file "Pulumi.$stack.yaml" "$charts_url" "$project/Pulumi.$name.yaml" \
+    > "$work/secrets-$stack" || return 1
+  (cd "$project" && pulumi stack init "$name" --secrets-provider passphrase --non-interactive >/dev/null) || return 1
+  while read -r key; do
+    test_secret "$key" | (cd "$project" && pulumi config set --secret --stack "$name" "$key") || return 1
+  done < "$work/secrets-$stack"
+  start=$(date +%s%N)
+  (cd "$project" && timeout 1200 pulumi preview --stack "$name" --non-interactive --json \
+    > "$work/preview-$stack.json" 2> "$work/preview-$stack.err") || {
+    tail -n 40 "$work/preview-$stack.err" "$work/preview-$stack.json" >&2; return 1; }
+  echo "e2e: pulumi preview of $stack took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+}
+
+preview_tier() {
+  local stack start
+  project=$work/project
+  new_project "$project" __main__.py
+  for stack in dev prod; do
+    start=$(date +%s%N)
+    "$python" -m tools.render "$stack" --out "$work/render-$stack" >/dev/null
+    echo "e2e: offline render of $stack took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  done
+  "$python" -m tools.e2e_support charts "$work/charts" "$work"/render-*/plan.json
+  "$python" -m tools.e2e_support serve "$work/charts" "$work/port" > "$work/charts.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
+  [[ -s $work/port ]] || { echo "e2e: the chart server did not start" >&2; exit 1; }
+  charts_url="http://127.0.0.1:$(cat "$work/port")"
+  for stack in dev prod; do
+    check "pulumi preview of a fresh $stack stack" preview_stack "$stack"
+    check "$stack preview resources match the offline render" \
+      "$python" -m tools.e2e_support compare "$work/render-$stack/plan.json" "$work/preview-$stack.json"
+  done
+}
+
+# --- contract: published to S3 (moto_server on 127.0.0.1) by the real dynamic provider ---------------
+contract_key="jupyterhub-platform/e2e-contract/platform.json"
+in_contract() { # in_contract PULUMI-ARGS...: one pulumi command on the contract stack, log shown on failure
+  (cd "$contract" && timeout 600 pulumi "$@" --stack e2e-contract --non-interactive) > "$work/contract.log" 2>&1 \
+    || { tail -n 30 "$work/contract.log" >&2; return 1; }
+}
+published() { # published EXPECTED: the object in the bucket has revision EXPECTED, or is `absent`
+  local found
+  found=$("$python" -m tools.e2e_support s3-object "$s3_url" "$contract_key")
+  if [[ $1 == absent ]]; then [[ $found == absent ]]; else [[ $found == *"\"revision\": \"$1\""* ]]; fi \
+    || { echo "e2e: expected $1 in the bucket, found: $found" >&2; return 1; }
+}
+contract_init() {
+  local key
+  (cd "$contract" && pulumi stack init e2e-contract --secrets-provider passphrase --non-interactive >/dev/null \
+    && pulumi config set --stack e2e-contract endpoint "$s3_url") || return 1
+  for key in publish_aws_access_key_id publish_aws_secret_access_key; do
+    printf 'e2e-%s' "$key" | (cd "$contract" && pulumi config set --secret --stack e2e-contract "$key") || return 1
+  done
+}
+contract_up() { # contract_up REVISION [pulumi up flags]: up with that content, then check the bucket
+  local revision=$1; shift
+  (cd "$contract" && pulumi config set --stack e2e-contract revision "$revision") || return 1
+  in_contract up --yes "$@" && published "$revision"
+}
+contract_destroy() { in_contract destroy --yes && published absent; }
+
+contract_tier() {
+  "$python" -m tools.e2e_support s3-server "$work/s3-port" > "$work/s3.log" 2>&1 &
+  s3_pid=$!
+  for _ in $(seq 200); do [[ -s $work/s3-port ]] && break; sleep 0.1; done
+  [[ -s $work/s3-port ]] || { echo "e2e: moto_server did not start" >&2; exit 1; }
+  s3_url="http://127.0.0.1:$(cat "$work/s3-port")"
+  contract=$work/contract
+  new_project "$contract" tools/e2e_contract/__main__.py
+  check "contract stack set up" contract_init
+  check "contract published on the first up" contract_up 1
+  check "contract untouched by an up without change" contract_up 1 --expect-no-changes
+  check "contract updated when its content changes" contract_up 2
+  check "contract deleted on destroy" contract_destroy
+}
+
+for part in "${parts[@]}"; do
+  case $part in
+    preview) preview_tier ;;
+    contract) contract_tier ;;
+    *) echo "e2e: unknown part $part (preview, contract)" >&2; exit 2 ;;
+  esac
+done
+
+echo "e2e: $passed passed, $failed failed"
+((failed == 0))
