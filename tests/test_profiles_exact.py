@@ -1,7 +1,8 @@
 """The hub's spawn-page profiles, compared whole: every override key KubeSpawner reads.
 
 KubeSpawner silently ignores an override key it does not know (a renamed `cpu_limit` would
-drop the limit), so these tests compare the complete entries, not single keys."""
+drop the limit), so these tests compare the complete entries, not single keys; label names are written
+out (YuniKorn and the hub's profile filter read them), not taken from the module's constants."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from typing import Any
 import pytest
 
 from components.jupyterhub.profiles import (
-    PROFILE_LABEL,
-    QUEUE_LABEL,
     describe,
     idle_args,
     image_parts,
@@ -77,7 +76,7 @@ def test_profile_list_exactly() -> None:
                 "mem_guarantee": "1G",
                 "mem_limit": "2G",
                 "image": HUB_IMAGE,
-                "extra_labels": {QUEUE_LABEL: "root.users", PROFILE_LABEL: "small"},
+                "extra_labels": {"yunikorn.apache.org/queue": "root.users", "hub.jupyter.org/platform-profile": "small"},
                 "environment": {"NVIDIA_VISIBLE_DEVICES": "void"},
             },
         },
@@ -92,7 +91,7 @@ def test_profile_list_exactly() -> None:
                 "mem_guarantee": "512M",
                 "mem_limit": "1536M",
                 "image": "registry.example.org:5000/lab/img:v1",
-                "extra_labels": {QUEUE_LABEL: "root.users", PROFILE_LABEL: "half"},
+                "extra_labels": {"yunikorn.apache.org/queue": "root.users", "hub.jupyter.org/platform-profile": "half"},
                 "environment": {"NVIDIA_VISIBLE_DEVICES": "void"},
                 "args": culling(15 * 60),
             },
@@ -108,7 +107,7 @@ def test_profile_list_exactly() -> None:
                 "mem_guarantee": "1G",
                 "mem_limit": "2G",
                 "image": HUB_IMAGE,
-                "extra_labels": {QUEUE_LABEL: "root.users", PROFILE_LABEL: "gpu-one"},
+                "extra_labels": {"yunikorn.apache.org/queue": "root.users", "hub.jupyter.org/platform-profile": "gpu-one"},
                 "extra_resource_limits": {"nvidia.com/gpu": 1},
                 "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}],
                 "node_selector": {
