@@ -53,3 +53,17 @@ def test_each_mutant_is_valid_python_differing_from_the_original_only_once() -> 
         assert source != original
     # generating mutants leaves no trace: the next mutant starts from the original again
     assert sum(s.count("value >= LIMIT") for s in sources) == 1
+
+
+def test_sample_and_limit_choose_a_stable_subset() -> None:
+    from tools.mutation import ModuleResult, chosen, report
+
+    every = list(mutants(SAMPLE))
+    assert chosen(every, None, None, 0) == every
+    assert chosen(every, 3, None, 0) == every[:3]
+    drawn = chosen(every, None, 5, 7)
+    assert len(drawn) == 5 and drawn == chosen(every, None, 5, 7)
+    assert [m for m in every if m in drawn] == drawn  # source order kept
+    assert chosen(every, None, 50, 0) == every
+    result = ModuleResult("m.py", caught=drawn[:4], survived=[(drawn[4], "why")], total=len(every))
+    assert report([result]).splitlines()[0] == f"m.py: 80% caught (4/5; 0 equivalent; a sample of 5 of {len(every)} mutants)"
