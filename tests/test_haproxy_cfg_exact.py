@@ -139,6 +139,8 @@ def test_api_port_out_of_range_is_refused(port: int) -> None:
             "duplicate backend server names: ['cp-1', 'cp-1']",
         ),
         ([("cp-1", "192.0.2.21", 6443), ("cp 2", "192.0.2.22", 6443)], "'cp 2' is not a valid HAProxy server name"),
+        # IPs only: haproxy -c would otherwise resolve names at check time.
+        ([("cp-1", "cp-1.example.org", 6443)], "'cp-1.example.org' does not appear to be an IPv4 or IPv6 address"),
     ],
 )
 def test_bad_backends_exact_messages(backends: list[tuple[str, str, int]], message: str) -> None:
