@@ -25,6 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,9 @@ def _module_path(name: str) -> str:
     return path
 
 
-def covering_tests(paths: list[str], tests: list[str], python: str) -> dict[tuple[str, int], set[str]]:
-    """(module path, line) -> ids of the tests that execute that line, from one coverage run."""
+def covering_tests(paths: list[str], tests: list[str], python: str) -> tuple[dict[tuple[str, int], set[str]], float]:
+    """(module path, line) -> ids of the tests that execute that line, from one coverage run; and how
+    many seconds that run took (the yardstick for a mutant that hangs)."""
     with tempfile.TemporaryDirectory(prefix="mutation-cov-") as tmp:
         data = Path(tmp) / ".coverage"
         cmd = [
@@ -71,11 +73,12 @@ def covering_tests(paths: list[str], tests: list[str], python: str) -> dict[tupl
             "--cov-context=test", f"--cov={ROOT}", "--cov-report=", *tests,
         ]  # fmt: skip
         env = {**_env(), "COVERAGE_FILE": str(data)}
+        started = time.monotonic()
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False)
         if done.returncode != 0:
             sys.stderr.write(done.stdout[-4000:] + done.stderr[-2000:])
             raise SystemExit("error: the unmutated suite must pass before mutants can be judged")
-        return _read_contexts(data, paths)
+        return _read_contexts(data, paths), time.monotonic() - started
 
 
 def _read_contexts(data: Path, paths: list[str]) -> dict[tuple[str, int], set[str]]:
@@ -151,10 +154,13 @@ def chosen(all_mutants: list[Mutant], limit: int | None, sample: int | None, see
 
 
 def mutate(
-    paths: list[str], tests: list[str], timeout: int, limit: int | None, sample: int | None = None, seed: int = 0
+    paths: list[str], tests: list[str], timeout: int | None, limit: int | None, sample: int | None = None, seed: int = 0
 ) -> list[ModuleResult]:
     python = sys.executable
-    coverage = covering_tests(paths, tests, python)
+    coverage, seconds = covering_tests(paths, tests, python)
+    # A mutant that loops forever (a deleted `pop` in a `while`) is caught once it runs well past the
+    # clean run of ALL the tests; waiting a fixed 5 minutes for each of those wasted most of a run.
+    timeout = timeout or max(60, round(3 * seconds))
     equivalents = _equivalents()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
@@ -199,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="+", help="module paths (config/x.py) or dotted names (config.x)")
     parser.add_argument("--tests", nargs="*", default=["tests"], help="test paths for the coverage run (default: tests)")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant run; a hang counts as caught")
+    parser.add_argument(
+        "--timeout", type=int, help="seconds per mutant run; a hang counts as caught (default: 3x the clean run, at least 60)"
+    )
     parser.add_argument("--limit", type=int, help="at most this many mutants per module (for a quick look)")
     parser.add_argument("--sample", type=int, help="judge this many mutants per module, drawn at random (an estimate)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of --sample (default 0)")
