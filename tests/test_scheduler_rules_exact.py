@@ -346,3 +346,80 @@ def test_burst_room_inside_a_parent_and_without_a_max() -> None:
             "at most 8 cores (or lower the siblings' guarantees)",
         ),
     }
+
+
+def test_capacity_without_reserves_or_workers() -> None:
+    scheduler = {**tree(), "node_reserve": {}, "control_plane_reserve": {"vcore": "1"}}
+    cfg = PlatformConfig.model_validate({"inventory": INVENTORY, "scheduler": scheduler})
+    # A reserve that does not name a resource takes none of it (worker-1 keeps nothing back).
+    assert inventory_capacity(cfg) == {"vcore": 16000 - 1000 + 32000, "memory": (64 + 128) * 2**30}
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["nodes"][0]["roles"] = ["control-plane", "nfs"]
+    inventory["nodes"][1]["roles"] = ["nfs"]
+    no_workers = PlatformConfig.model_validate({"inventory": inventory, "scheduler": tree()})
+    assert inventory_capacity(no_workers) == {}
+
+
+def test_burst_room_counts_each_siblings_own_guarantee() -> None:
+    # a: 35 + b's 10 = 45; b: 40 + a's 5 = 45 (both at the boundary); b at 41 is over.
+    assert (
+        issues(
+            tree(
+                a={"guaranteed": {"vcore": "5"}, "max": {"vcore": "35"}},
+                b={"guaranteed": {"vcore": "10"}, "max": {"vcore": "40"}},
+            )
+        )
+        == set()
+    )
+    assert issues(
+        tree(a={"guaranteed": {"vcore": "5"}, "max": {"vcore": "35"}}, b={"guaranteed": {"vcore": "10"}, "max": {"vcore": "41"}})
+    ) == {
+        (
+            f"{B}.max.vcore",
+            "root.b may grow to 41 cores while its siblings are guaranteed 5 cores: together above the cluster's "
+            "schedulable capacity (45 cores). Notebooks are never preempted, so those guarantees could not be "
+            "restored: set this max to at most 40 cores (or lower the siblings' guarantees)",
+        ),
+    }
+
+
+def test_burst_room_counts_the_fallback_queue_as_roots_child() -> None:
+    scheduler = tree(a={"max": {"vcore": "42"}}, b={"max": {"vcore": "30"}})
+    scheduler["fallback_queue"] = {"guaranteed": {"vcore": "4"}, "max": {"vcore": "4", "memory": "8Gi"}}
+    assert issues(scheduler) == {
+        (
+            f"{A}.max.vcore",
+            "root.a may grow to 42 cores while its siblings are guaranteed 4 cores: together above the cluster's "
+            "schedulable capacity (45 cores). Notebooks are never preempted, so those guarantees could not be "
+            "restored: set this max to at most 41 cores (or lower the siblings' guarantees)",
+        ),
+    }
+
+
+@pytest.mark.parametrize("seats", [1, 2])
+def test_burst_room_on_gpu_seats(seats: int) -> None:
+    scheduler = tree(a={"guaranteed": {"gpu": 0}, "max": {"gpu": seats}}, b={"guaranteed": {"gpu": 1}, "max": {"gpu": 1}})
+    assert issues(scheduler, gpus=seats) == {
+        (
+            f"{A}.max.gpu",
+            f"root.a may grow to {seats} GPU seat(s) while its siblings are guaranteed 1 GPU seat(s): together above the "
+            f"cluster's schedulable capacity ({seats} GPU seat(s)). Notebooks are never preempted, so those guarantees "
+            f"could not be restored: set this max to at most {seats - 1} GPU seat(s) (or lower the siblings' guarantees)",
+        ),
+    }
+
+
+def test_burst_room_a_queue_without_a_max_when_the_others_fill_the_parent() -> None:
+    children = [
+        {"name": "c", "submit_acl": {"users": ["carol"]}, "guaranteed": {"pods": 5}, "max": {"pods": 5}},
+        {"name": "d", "submit_acl": {"users": ["dave"]}, "guaranteed": {"pods": 5}, "max": {"pods": 5}},
+        {"name": "e", "submit_acl": {"users": ["erin"]}},
+    ]
+    assert issues(tree(a={"queues": children, "max": {"pods": 10}})) == {
+        (
+            f"{A}.queues.2.max.pods",
+            "root.a.e may grow to 10 while its siblings are guaranteed 10: together above root.a's max (10). Notebooks "
+            "are never preempted, so those guarantees could not be restored: set this max to at most 0 (or lower the "
+            "siblings' guarantees)",
+        ),
+    }
