@@ -10,6 +10,7 @@ import pytest
 from components.jupyterhub.values import HubStorage, SharedMount, render_values, snippet
 from config.platform import PlatformConfig
 from tests import hub_fixtures
+from tests.helpers import stack_platform
 
 STORAGE = HubStorage("home", (SharedMount("data", "c-data", "/srv/data"), SharedMount("scratch", "c-scr", "/srv/scratch", False)))
 PLATFORM_SECRET = "hub-platform-secrets"
@@ -205,3 +206,9 @@ def test_image_pullers_tolerate_the_gpu_taint_when_there_are_gpus() -> None:
     cfg = PlatformConfig.model_validate(raw)
     v = render_values(cfg, cfg.hubs[0], STORAGE)
     assert v["prePuller"] == {"extraTolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+
+
+def test_metallb_address_joins_the_service_type() -> None:
+    cfg = stack_platform("dev")
+    v = render_values(cfg, cfg.hubs[0], STORAGE)
+    assert v["proxy"]["service"] == {"type": "LoadBalancer", "loadBalancerIP": "192.0.2.240"}
