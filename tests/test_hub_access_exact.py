@@ -65,3 +65,24 @@ def test_an_admin_group_that_sees_the_profile_anyway_is_named_once() -> None:
             "Grant them in the queue's submit_acl or narrow the profile's allowed_groups",
         )
     }
+
+
+def test_everyone_who_sees_an_open_profile_is_listed() -> None:
+    profiles = [{**hub_fixtures.HUB["profiles"][0], "allowed_groups": []}]
+    auth = {"admin_groups": ["ops", "admins"]}
+    raw = {
+        **_raw(auth, profiles=profiles, admin_users=["alice", "bob"]),
+        "scheduler": _scheduler({"users": ["bob"], "groups": ["staff"]}),
+    }
+    assert issues(raw) == {
+        (
+            "hubs.0.profiles.0.queue",
+            "root.users would refuse every user of the hub (no allowed groups restrict who sees this profile), "
+            "admin user 'alice', admin group 'ops', admin group 'admins', who can see this profile: YuniKorn would "
+            "reject their servers. Grant them in the queue's submit_acl or narrow the profile's allowed_groups",
+        )
+    }
+
+
+def test_several_bad_names_in_one_list() -> None:
+    assert issues(_raw({"admin_groups": ["/a", "ok", "/b"]})) == {("hubs.0.auth.admin_groups", f"'/a', '/b' {RULE}{KEYCLOAK}")}
