@@ -53,3 +53,61 @@ def test_each_mutant_is_valid_python_differing_from_the_original_only_once() -> 
         assert source != original
     # generating mutants leaves no trace: the next mutant starts from the original again
     assert sum(s.count("value >= LIMIT") for s in sources) == 1
+
+
+def test_sample_and_limit_choose_a_stable_subset() -> None:
+    from tools.mutation import ModuleResult, chosen, report
+
+    every = list(mutants(SAMPLE))
+    assert chosen(every, None, None, 0) == every
+    assert chosen(every, 3, None, 0) == every[:3]
+    drawn = chosen(every, None, 5, 7)
+    assert len(drawn) == 5 and drawn == chosen(every, None, 5, 7)
+    assert [m for m in every if m in drawn] == drawn  # source order kept
+    assert chosen(every, None, 50, 0) == every
+    result = ModuleResult("m.py", caught=drawn[:4], survived=[(drawn[4], "why")], total=len(every))
+    assert report([result]).splitlines()[0] == f"m.py: 80% caught (4/5; 0 equivalent; a sample of 5 of {len(every)} mutants)"
+
+
+TEMPLATE = '''
+def render(name: str) -> str:
+    return f"""\\
+# a comment line
+global
+    user haproxy
+    log {name} local0
+
+backend b
+    mode tcp
+    mode tcp
+"""
+
+
+SCRIPT = """\\
+set -euo pipefail
+echo one
+"""
+
+
+def pair() -> tuple[int, int]:
+    return (0, 0)
+'''
+
+
+def test_template_lines_are_deleted_one_at_a_time_and_equal_changes_get_their_own_keys() -> None:
+    found = {m.key: m.source for m in mutants(TEMPLATE)}
+    deletions = [k for k in found if "template line" in k]
+    assert deletions == [
+        "3: deleted template line 1: 'global'",
+        "3: deleted template line 2: 'user haproxy'",
+        "3: deleted template line 5: 'backend b'",
+        "3: deleted template line 6: 'mode tcp'",
+        "3: deleted template line 7: 'mode tcp'",
+        "15: deleted template line 1: 'echo one'",
+    ]  # comments, blank lines and lines holding a field are left alone
+    namespace: dict[str, object] = {}
+    exec(found["3: deleted template line 2: 'user haproxy'"], namespace)
+    render = namespace["render"]
+    assert callable(render)
+    assert render("/dev/log") == "# a comment line\nglobal\n    log /dev/log local0\n\nbackend b\n    mode tcp\n    mode tcp\n"
+    assert "return (1, 0)" in found["22: 0 -> 1"] and "return (0, 1)" in found["22: 0 -> 1 (#2)"]

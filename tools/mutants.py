@@ -2,7 +2,8 @@
 
 Each mutant is one edit a careless change could make and a good test should notice: a
 comparison flipped at its boundary, a condition negated, `and`/`or` swapped, a number moved by
-one, a boolean flipped, a string key renamed, a statement deleted, a returned value dropped.
+one, a boolean flipped, a string key renamed, a statement deleted, a returned value dropped, a
+line deleted from a multi-line template (haproxy.cfg, keepalived.conf, scripts rendered from f-strings).
 The operators work on the syntax tree and re-emit source with `ast.unparse`, so each mutant is
 valid Python; docstrings, type annotations, imports and logging are left alone because changing
 them changes no behaviour worth a test.
@@ -67,7 +68,7 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Name) and test.id == "TYPE_CHECKING"
 
 
-def _edits(node: ast.AST, parent_is_annotation: bool) -> Iterator[tuple[str, ast.AST]]:
+def _edits(node: ast.AST, parent_is_annotation: bool, in_template: bool = False) -> Iterator[tuple[str, ast.AST]]:
     """The replacements for one node: (description, new node)."""
     if parent_is_annotation:
         return
@@ -88,10 +89,37 @@ def _edits(node: ast.AST, parent_is_annotation: bool) -> Iterator[tuple[str, ast
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield f"not removed in {ast.unparse(node)}", copy.deepcopy(node.operand)
     elif isinstance(node, ast.Constant):
-        yield from _constant_edits(node)
+        yield from _constant_edits(node, in_template)
+    elif isinstance(node, ast.JoinedStr):
+        yield from _template_line_deletions(node)
 
 
-def _constant_edits(node: ast.Constant) -> Iterator[tuple[str, ast.AST]]:
+def _template_line_deletions(node: ast.JoinedStr | ast.Constant) -> Iterator[tuple[str, ast.AST]]:
+    """Each whole literal line of a multi-line template deleted (a dropped `user haproxy` is exactly the
+    change a renderer test must notice). Lines holding a `{field}` are left alone, and so are comment
+    lines (`#`: a comment in haproxy.cfg, keepalived.conf or a script); `n` counts lines from the
+    template's first one, so two equal lines get distinct keys."""
+    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+    offset = 0
+    for index, part in enumerate(parts):
+        if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+            continue
+        segments = part.value.split("\n")
+        # segments[0] and segments[-1] may continue a line that holds a field: only inner ones are whole lines
+        for i in range(1, len(segments) - 1):
+            if not segments[i].strip() or segments[i].strip().startswith("#"):
+                continue
+            kept = "\n".join(segments[:i] + segments[i + 1 :])
+            new = copy.deepcopy(node)
+            if isinstance(new, ast.JoinedStr):
+                new.values[index] = ast.Constant(kept)
+            else:
+                new = ast.Constant(kept)
+            yield f"deleted template line {offset + i}: {segments[i].strip()[:50]!r}", new
+        offset += len(segments) - 1
+
+
+def _constant_edits(node: ast.Constant, in_template: bool) -> Iterator[tuple[str, ast.AST]]:
     value = node.value
     if isinstance(value, bool):
         yield f"{value} -> {not value}", ast.Constant(not value)
@@ -101,6 +129,8 @@ def _constant_edits(node: ast.Constant) -> Iterator[tuple[str, ast.AST]]:
         yield f"{value} -> {value * 2 or 1.0}", ast.Constant(value * 2 or 1.0)
     elif isinstance(value, str) and value and len(value) <= 60 and "\n" not in value:
         yield f"{value!r} -> {value + 'X'!r}", ast.Constant(value + "X")
+    elif isinstance(value, str) and value.count("\n") >= 2 and not in_template:  # an f-string's part: done there
+        yield from _template_line_deletions(node)
 
 
 class _Replace(ast.NodeTransformer):
@@ -157,17 +187,24 @@ def mutants(source: str) -> Iterator[Mutant]:
     tree = ast.parse(source)
     skip = _skipped_lines(tree)
     in_annotation = _annotation_nodes(tree)
+    in_template = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
     found: list[tuple[int, str, ast.AST, ast.AST]] = []
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)
         if line is None or line in skip:
             continue
-        for description, new in _edits(node, id(node) in in_annotation):
+        for description, new in _edits(node, id(node) in in_annotation, id(node) in in_template):
             found.append((line, description, node, new))
     for stmt, description in _statement_deletions(tree, skip):
         found.append((stmt.lineno, description, stmt, ast.Pass()))
-    found.sort(key=lambda item: (item[0], item[1]))
+    found.sort(key=lambda item: (item[0], item[1], getattr(item[2], "col_offset", 0)))
+    seen: dict[tuple[int, str], int] = {}
     for line, description, target, new in found:
+        # The same change twice on one line (two `0`s, two equal keys): number them left to right so
+        # each has its own key (an equivalent listed for one must not silence the other).
+        n = seen[(line, description)] = seen.get((line, description), 0) + 1
+        if n > 1:
+            description = f"{description} (#{n})"
         yield Mutant(line=line, description=description, source=_apply(tree, target, new))
 
 

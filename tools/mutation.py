@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,8 @@ class ModuleResult:
     survived: list[tuple[Mutant, str]] = field(default_factory=list)
     """Survivors with why: "no test covers this line" or "covering tests passed"."""
     equivalent: list[tuple[Mutant, str]] = field(default_factory=list)
+    total: int = 0
+    """Mutants of the module (more than judged with `--limit` or `--sample`)."""
 
     @property
     def score(self) -> float:
@@ -59,8 +63,9 @@ def _module_path(name: str) -> str:
     return path
 
 
-def covering_tests(paths: list[str], tests: list[str], python: str) -> dict[tuple[str, int], set[str]]:
-    """(module path, line) -> ids of the tests that execute that line, from one coverage run."""
+def covering_tests(paths: list[str], tests: list[str], python: str) -> tuple[dict[tuple[str, int], set[str]], float]:
+    """(module path, line) -> ids of the tests that execute that line, from one coverage run; and how
+    many seconds that run took (the yardstick for a mutant that hangs)."""
     with tempfile.TemporaryDirectory(prefix="mutation-cov-") as tmp:
         data = Path(tmp) / ".coverage"
         cmd = [
@@ -68,11 +73,12 @@ def covering_tests(paths: list[str], tests: list[str], python: str) -> dict[tupl
             "--cov-context=test", f"--cov={ROOT}", "--cov-report=", *tests,
         ]  # fmt: skip
         env = {**_env(), "COVERAGE_FILE": str(data)}
+        started = time.monotonic()
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False)
         if done.returncode != 0:
             sys.stderr.write(done.stdout[-4000:] + done.stderr[-2000:])
             raise SystemExit("error: the unmutated suite must pass before mutants can be judged")
-        return _read_contexts(data, paths)
+        return _read_contexts(data, paths), time.monotonic() - started
 
 
 def _read_contexts(data: Path, paths: list[str]) -> dict[tuple[str, int], set[str]]:
@@ -137,20 +143,34 @@ def _equivalents() -> dict[str, dict[str, str]]:
     return json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.is_file() else {}
 
 
-def mutate(paths: list[str], tests: list[str], timeout: int, limit: int | None) -> list[ModuleResult]:
+def chosen(all_mutants: list[Mutant], limit: int | None, sample: int | None, seed: int) -> list[Mutant]:
+    """The mutants to judge: all, the first `limit`, or `sample` of them drawn at random (an estimate of
+    the score in a fraction of the time; the same seed draws the same ones)."""
+    picked = all_mutants[:limit] if limit is not None else all_mutants
+    if sample is not None and sample < len(picked):
+        keep = set(random.Random(seed).sample(range(len(picked)), sample))
+        picked = [m for i, m in enumerate(picked) if i in keep]
+    return picked
+
+
+def mutate(
+    paths: list[str], tests: list[str], timeout: int | None, limit: int | None, sample: int | None = None, seed: int = 0
+) -> list[ModuleResult]:
     python = sys.executable
-    coverage = covering_tests(paths, tests, python)
+    coverage, seconds = covering_tests(paths, tests, python)
+    # A mutant that loops forever (a deleted `pop` in a `while`) is caught once it runs well past the
+    # clean run of ALL the tests; waiting a fixed 5 minutes for each of those wasted most of a run.
+    timeout = timeout or max(60, round(3 * seconds))
     equivalents = _equivalents()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         scratch = Path(tmp) / "repo"
         shutil.copytree(ROOT, scratch, ignore=_COPY_IGNORE)
         for rel in paths:
-            result = ModuleResult(rel)
+            every = list(mutants((ROOT / rel).read_text()))
+            result = ModuleResult(rel, total=len(every))
             known = equivalents.get(rel, {})
-            for n, mutant in enumerate(mutants((ROOT / rel).read_text())):
-                if limit is not None and n >= limit:
-                    break
+            for mutant in chosen(every, limit, sample, seed):
                 covering = set().union(*(coverage.get((rel, line), set()) for line in _covering_lines(mutant)))
                 if mutant.key in known:
                     result.equivalent.append((mutant, known[mutant.key]))
@@ -173,8 +193,10 @@ def _progress(rel: str, result: ModuleResult) -> None:
 def report(results: list[ModuleResult]) -> str:
     lines = []
     for r in results:
-        total = len(r.caught) + len(r.survived)
-        lines.append(f"{r.path}: {r.score:.0f}% caught ({len(r.caught)}/{total}; {len(r.equivalent)} equivalent)")
+        judged = len(r.caught) + len(r.survived)
+        of = len(r.caught) + len(r.survived) + len(r.equivalent)
+        part = f"; a sample of {of} of {r.total} mutants" if of < r.total else ""
+        lines.append(f"{r.path}: {r.score:.0f}% caught ({len(r.caught)}/{judged}; {len(r.equivalent)} equivalent{part})")
         lines.extend(f"  survived {m.key}  [{why}]" for m, why in r.survived)
     return "\n".join(lines)
 
@@ -183,8 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="+", help="module paths (config/x.py) or dotted names (config.x)")
     parser.add_argument("--tests", nargs="*", default=["tests"], help="test paths for the coverage run (default: tests)")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant run; a hang counts as caught")
+    parser.add_argument(
+        "--timeout", type=int, help="seconds per mutant run; a hang counts as caught (default: 3x the clean run, at least 60)"
+    )
     parser.add_argument("--limit", type=int, help="at most this many mutants per module (for a quick look)")
+    parser.add_argument("--sample", type=int, help="judge this many mutants per module, drawn at random (an estimate)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of --sample (default 0)")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when a module scores below this")
     args = parser.parse_args(argv)
@@ -194,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             for mutant in mutants((ROOT / rel).read_text()):
                 print(f"{rel}:{mutant.key}")
         return 0
-    results = mutate(paths, args.tests, args.timeout, args.limit)
+    results = mutate(paths, args.tests, args.timeout, args.limit, args.sample, args.seed)
     print(file=sys.stderr)
     print(report(results))
     return 1 if any(r.score < args.min_score for r in results) else 0
