@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from config.advisories import ConfigWarning
 from config.cluster_rules import CLUSTER_CHECKS
+from config.courses_rules import COURSES_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
@@ -48,6 +49,7 @@ PLATFORM_CHECKS.extend(SCHEDULER_CHECKS)
 PLATFORM_CHECKS.extend(HUB_GROUPS_CHECKS)
 PLATFORM_CHECKS.extend(TRAFFIC_CHECKS)
 PLATFORM_CHECKS.extend(LIFECYCLE_CHECKS)
+PLATFORM_CHECKS.extend(COURSES_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

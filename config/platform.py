@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from config.base import StrictModel
 from config.cluster import ClusterConfig, LoadBalancerConfig
+from config.courses import CoursesConfig
 from config.gpu import GpuConfig
 from config.hubs import HubConfig
 from config.inventory import Inventory
@@ -42,6 +43,8 @@ class PlatformConfig(StrictModel):
     """Apache YuniKorn: chart pin and the typed queue tree (`yunikorn-configs` ConfigMap)."""
     traffic: TrafficConfig = TrafficConfig()
     """How users reach the hubs: HAProxy hub frontends (SNI/Host), MetalLB or an external load balancer."""
+    courses: CoursesConfig = CoursesConfig()
+    """Courses: groups, hubs, profiles, material folders, the ngshare exchange and the roster (`config.courses`)."""
 
     @property
     def builds_cluster(self) -> bool:
