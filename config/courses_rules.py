@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from config.errors import ConfigIssue, dotted
 from config.gpu_queries import gpu_seats
+from config.hub_groups import group_source
 
 if TYPE_CHECKING:
     from config.platform import PlatformConfig
@@ -107,4 +108,23 @@ def exam_hubs(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             )
 
 
-COURSES_CHECKS: list[Callable[[PlatformConfig], Iterator[ConfigIssue]]] = [course_references, course_profiles, exam_hubs]
+def roster_needs_hub_managed_groups(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A roster fills groups only where the hub owns them: a provider that sends groups replaces them at login."""
+    if cfg.courses.roster is None:
+        return
+    names = {h for c in cfg.courses.courses for h in (*c.hubs, c.grader_hub)}
+    for i, hub in enumerate(cfg.hubs):
+        if hub.name in names and group_source(hub.auth) != "admin":
+            yield ConfigIssue(
+                dotted("hubs", i, "auth"),
+                f"its {hub.auth.type} login sets users' groups at every login, replacing the roster's; use the provider's "
+                "groups (remove courses.roster) or let the hub manage groups (generic-oauth: groups_claim: null)",
+            )
+
+
+COURSES_CHECKS: list[Callable[[PlatformConfig], Iterator[ConfigIssue]]] = [
+    course_references,
+    course_profiles,
+    exam_hubs,
+    roster_needs_hub_managed_groups,
+]

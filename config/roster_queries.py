@@ -23,6 +23,8 @@ USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
 ROLES = ("student", "instructor")
 HEADER = ["user", "course", "role"]
 ROSTER_PATH = "courses.roster"
+# The Pulumi project directory (Pulumi.yaml): `pulumi up` and `python -m tools.render` read the roster from here.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def parse_roster(text: str, courses: dict[str, tuple[str, str]]) -> tuple[dict[str, list[str]], list[ConfigIssue]]:
@@ -59,7 +61,7 @@ def parse_roster(text: str, courses: dict[str, tuple[str, str]]) -> tuple[dict[s
     return {g: sorted(m) for g, m in sorted(members.items())}, issues
 
 
-def roster_groups(cfg: PlatformConfig, project_dir: Path) -> dict[str, list[str]]:
+def roster_groups(cfg: PlatformConfig, project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
     """Course group -> members from the configured roster ({} without one); raises ConfigError with every problem."""
     if cfg.courses.roster is None:
         return {}
