@@ -5,10 +5,13 @@ for the single stubbed hub call)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
 
+from tests.helpers import ROOT
 from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_config, ngshare_server
 
 TOKENS = {"tok-teacher": "teacher1", "tok-s1": "student1", "tok-s2": "student2", "tok-admin": "platform-admin"}
@@ -58,6 +61,24 @@ def test_two_students_submit_and_cannot_read_each_other(tmp_path: Path) -> None:
             collected = homes["teacher1"] / "submitted" / student / "ps1" / "problem.ipynb"
             assert f"secret of {student}" in collected.read_text()
 
+        # Exam mode: the collection's checksums, beside the gradebook, verified by sha256sum -c.
+        script = ROOT / "examples" / "course-image" / "record_checksums.py"
+        recorded = subprocess.run(
+            [sys.executable, str(script), "ps1"], cwd=homes["teacher1"], capture_output=True, text=True, timeout=60, check=True
+        )
+        record = Path(recorded.stdout.strip())
+        assert record == homes["teacher1"] / "checksums" / "ps1.sha256"
+        assert (homes["teacher1"] / "gradebook.db").exists()
+        lines = record.read_text().splitlines()
+        assert len(lines) >= 2 and any("submitted/student1/ps1/problem.ipynb" in line for line in lines)
+        subprocess.run(["sha256sum", "-c", "--quiet", str(record)], cwd=homes["teacher1"], check=True, timeout=60)
+        tampered = homes["teacher1"] / "submitted" / "student2" / "ps1" / "problem.ipynb"
+        tampered.write_text(tampered.read_text().replace("secret of student2", "changed later"))
+        check = subprocess.run(
+            ["sha256sum", "-c", "--quiet", str(record)], cwd=homes["teacher1"], capture_output=True, timeout=60
+        )
+        assert check.returncode != 0 and b"student2/ps1/problem.ipynb: FAILED" in check.stdout
+
         # student2 asks ngshare for student1's submission, and for the list of all submissions: refused.
         s2 = {"Authorization": "token tok-s2"}
         other = requests.get(f"{url}/submission/cs101/ps1/student1", headers=s2, timeout=30)
@@ -70,5 +91,6 @@ def test_two_students_submit_and_cannot_read_each_other(tmp_path: Path) -> None:
         assert mine.json()["success"] and mine.json()["files"], mine.text
         # A user outside the course sees nothing of it.
         # A token the hub does not know: sent to the hub's login, never an answer.
-        r = requests.get(f"{url}/assignments/cs101", headers={"Authorization": "token tok-unknown"}, timeout=30, allow_redirects=False)
+        unknown = {"Authorization": "token tok-unknown"}
+        r = requests.get(f"{url}/assignments/cs101", headers=unknown, timeout=30, allow_redirects=False)
         assert r.status_code in (302, 403), r.text
