@@ -75,3 +75,17 @@ def test_roster_loads_into_the_hubs_groups(tmp_path: Path, monkeypatch: pytest.M
 
     groups = in_hub(tmp_path, hub, values, body, monkeypatch)
     assert groups == {"cs101-instructors": ["teacher1"], "cs101-students": ["student1", "student2"]}
+
+
+def test_the_offline_render_names_no_roster_user(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    out = tmp_path / "render"
+    subprocess.run([sys.executable, "-m", "tools.render", "dev", "--out", str(out)], cwd=ROOT, check=True, timeout=600)
+    rendered = "\n".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+    assert "course-cs101" in rendered  # the course is there...
+    for user in ("student1", "student2", "teacher1"):  # ...its members are not (they travel as a secret)
+        assert user not in rendered
