@@ -23,6 +23,7 @@ from config.backup_rules import BACKUP_CHECKS
 from config.charts_rules import CHARTS_CHECKS
 from config.cluster_rules import CLUSTER_CHECKS
 from config.consoles_rules import CONSOLES_CHECKS
+from config.courses_rules import COURSES_CHECKS
 from config.errors import ConfigIssue
 from config.gpu_rules import GPU_CHECKS
 from config.hub_access import HUB_ACCESS_CHECKS
@@ -56,6 +57,7 @@ PLATFORM_CHECKS.extend(BACKUP_CHECKS)
 PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
 PLATFORM_CHECKS.extend(CHARTS_CHECKS)
 PLATFORM_CHECKS.extend(MONITORING_CHECKS)
+PLATFORM_CHECKS.extend(COURSES_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.

@@ -168,6 +168,12 @@ class HubConfig(StrictModel):
     here); default: the pool's addresses in hub order."""
     shared_folders: bool = True
     """Mount the NFS shared folders (read-only for users, writable for admins)."""
+    exam: bool = False
+    """Exam hub: needs `allowed_networks`, `network.lockdown`, `shared_folders: false` (only the exam's course
+    folders are mounted) and a second factor at the identity provider (`exam_second_factor`)."""
+    exam_second_factor: Literal["provider-enforced", "not-enforced"] | None = None
+    """Exam hubs: `provider-enforced` acknowledges that the identity provider demands a second factor for this
+    client (Keycloak: an OTP-required flow, see README); `not-enforced` knowingly runs the exam without one."""
     protect: bool = True
     """Protect the namespace and the hub secrets from `pulumi destroy` (logins and encrypted state)."""
 

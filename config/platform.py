@@ -12,6 +12,7 @@ from config.base import StrictModel
 from config.charts import ChartsConfig
 from config.cluster import ClusterConfig, LoadBalancerConfig
 from config.consoles import ConsolesConfig
+from config.courses import CoursesConfig
 from config.gpu import GpuConfig
 from config.hubs import HubConfig
 from config.inventory import Inventory
@@ -57,6 +58,8 @@ class PlatformConfig(StrictModel):
     """Prometheus, Alertmanager and Grafana (kube-prometheus-stack), alerts and dashboards; absent: none."""
     charts: ChartsConfig = ChartsConfig()
     """Where Helm charts come from: per-chart repository mirrors (HTTP(S) or OCI) and a folder of chart files."""
+    courses: CoursesConfig = CoursesConfig()
+    """Courses: groups, hubs, profiles, material folders, the ngshare exchange and the roster (`config.courses`)."""
 
     @property
     def builds_cluster(self) -> bool:

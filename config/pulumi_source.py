@@ -14,6 +14,7 @@ from config.advisories import ConfigWarning
 from config.errors import ConfigError, ConfigIssue
 from config.loader import load_platform, project_prefix_hint
 from config.platform import PlatformConfig
+from config.roster_queries import roster_groups
 
 PROJECT = "jupyterhub-platform"
 
@@ -74,6 +75,7 @@ def load_from_pulumi(project: str = PROJECT) -> tuple[PlatformConfig, StackSecre
         if misspelt:
             raise ConfigError(misspelt)
         cfg = load_platform({**plain, **secret}, secret_keys=set(secret), secret_values=secret, warnings=notices)
+        roster_groups(cfg)  # validated now, with the rest; the hubs read it again for their groups
     except ConfigError as err:
         for line in err.lines():
             pulumi.log.error(line)

@@ -85,7 +85,8 @@ def test_profiles_offered_per_kind_of_user(tmp_path: Path, monkeypatch: pytest.M
         "student": ["small", "medium"],
         "researcher": ["large"],
         "gpu-user": ["small", "medium", "gpu"],
-        "admin": ["small", "medium", "large", "gpu"],  # root.* admits `admins` everywhere
+        # root.* admits `admins` everywhere; the course profiles are restricted to their groups (admins see them)
+        "admin": ["small", "medium", "large", "gpu", "course-cs101", "course-ml201"],
         "staff-status": 403,  # staff manage users; no queue admits them
     }
 

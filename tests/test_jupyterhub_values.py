@@ -213,5 +213,6 @@ def test_gpu_stack_pullers_tolerate_the_gpu_taint_and_gpu_profiles_get_cuda() ->
 def test_queue_access_is_rendered_for_the_profile_filter() -> None:
     (cfg, teaching), *_ = stack_hubs("prod")
     access = render_values(cfg, teaching, STORAGE)["custom"]["platform"]["queueAccess"]
-    assert access["gpu"] == {"everyone": False, "users": [], "groups": ["admins", "gpu-users"]}
+    gpu_groups = ["admins", "gpu-users", "ml201-instructors", "ml201-students"]
+    assert access["gpu"] == {"everyone": False, "users": [], "groups": gpu_groups}
     assert access["small"]["groups"] == ["admins", "students"]

@@ -26,6 +26,7 @@ from config.loader import load_platform, project_prefix_hint
 from config.messages import show_part
 from config.platform import PlatformConfig
 from config.pulumi_source import PROJECT
+from config.roster_queries import roster_groups
 from config.secrets import required_secrets
 from tools import mockrun
 
@@ -96,6 +97,7 @@ def load_for_render(path: Path) -> tuple[PlatformConfig, dict[str, Any], set[str
     raw, secret_keys = read_stack_file(path)
     notices: list[ConfigWarning] = []
     cfg = load_platform(raw, secret_keys, missing_secrets_ok=True, warnings=notices)
+    roster_groups(cfg)  # the roster's problems, like the config's (exit 2)
     for notice in notices:
         # stderr only: the rendered files stay the same whatever day it is.
         print(notice, file=sys.stderr)

@@ -28,6 +28,11 @@ venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-de
 # The consoles' live test runs the real oauth2-proxy (a cold build takes minutes; later runs reuse it).
 tools/build_oauth2_proxy.sh >/dev/null
 
+# nbgrader, ngshare and ngshare-exchange cannot share the main venv (see requirements-nbgrader.txt).
+[[ -x venv-nbgrader/bin/python ]] || python3 -m venv venv-nbgrader
+venv-nbgrader/bin/python -m pip install -q --disable-pip-version-check -r requirements-nbgrader.txt
+venv-nbgrader/bin/python -m pip install -q --disable-pip-version-check --no-deps ngshare-exchange==0.5.3
+
 venv/bin/ruff check .
 venv/bin/mypy
 venv/bin/lint-imports --no-cache

@@ -30,10 +30,12 @@ from components.jupyterhub.values import (
     render_values,
 )
 from components.monitoring import hub_metrics, scrape
+from config.course_queries import hub_courses, roster_hubs
 from config.hub_auth import OAUTH_TYPES
 from config.hubs import HubConfig, hub_secret_key
 from config.platform import PlatformConfig
 from config.pulumi_source import StackSecrets
+from config.roster_queries import roster_groups
 
 TYPE = "jupyterhub-platform:hub:JupyterHubRelease"
 RELEASE_TIMEOUT_SECONDS = 1200  # the image pre-puller hook pulls every profile's image on every node
@@ -65,6 +67,23 @@ def secret_string_data(hub: HubConfig, secrets: StackSecrets, generated: dict[st
     if hub.database.type == "postgres":
         data["hub.db.password"] = secrets.require(hub_secret_key(hub.name, "db_password"))
     return {k: _secret(v) for k, v in sorted(data.items())}
+
+
+def roster_load_groups(cfg: PlatformConfig, hub: HubConfig) -> dict[str, dict[str, list[str]]]:
+    """`JupyterHub.load_groups` from the course roster, for the groups of this hub's courses (hubs that own
+    their groups only; `config.courses_rules` refuses a roster next to a provider that sends groups)."""
+    if hub.name not in {h.name for h in roster_hubs(cfg)}:
+        return {}
+    wanted = {g for c in hub_courses(cfg, hub) for g in (c.students, c.instructors)}
+    return {g: {"users": users} for g, users in roster_groups(cfg).items() if g in wanted}
+
+
+def secret_chart_values(proxy_token: str, roster: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+    """The values file Helm merges over the plain values: the proxy token and the roster's group members."""
+    values: dict[str, Any] = {"proxy": {"secretToken": proxy_token}}
+    if roster:
+        values["hub"] = {"config": {"JupyterHub": {"load_groups": roster}}}
+    return values
 
 
 class JupyterHubRelease(pulumi.ComponentResource):
@@ -144,10 +163,12 @@ class JupyterHubRelease(pulumi.ComponentResource):
         # The chart reads the proxy token only from its own Secret, so it must be a chart value. A secret
         # Output inside `values` would make all of `values` secret (unreviewable); it travels instead as a
         # separate secret values file that Helm merges over `values` (the metrics service's token likewise).
+        # The roster's groups (user names: personal data) travel the same way, never in the plain values.
+        roster = roster_load_groups(cfg, hub)
         tokens = pulumi.Output.all(proxy_token.hex, metrics_token.hex if metrics_token is not None else "")
         secret_values = _secret(tokens).apply(
             lambda pair: [pulumi.StringAsset(yaml.safe_dump(hub_metrics.merge(
-                {"proxy": {"secretToken": pair[0]}}, hub_metrics.hub_token_values(pair[1]) if pair[1] else {})))]
+                secret_chart_values(pair[0], roster), hub_metrics.hub_token_values(pair[1]) if pair[1] else {})))]
         )
         self.release = pinned_release(
             name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.gpu_pool.profiles import CPU_ONLY_ENVIRONMENT, gpu_idle_server_args, gpu_profile_override
+from config.course_queries import hub_profiles
 from config.hubs import HubConfig, HubProfile
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def profile_list(cfg: PlatformConfig, hub: HubConfig) -> list[dict[str, Any]]:
     """`singleuser.profileList`: exactly one default (the configured one, else the first)."""
     default_slug = hub.default_profile.slug
     entries = []
-    for profile in hub.profiles:
+    for profile in hub_profiles(cfg, hub):
         entry: dict[str, Any] = {
             "display_name": profile.display_name,
             "slug": profile.slug,
@@ -84,16 +85,16 @@ def describe(profile: HubProfile) -> str:
     )
 
 
-def profile_groups(hub: HubConfig) -> dict[str, list[str]]:
-    """Slug -> groups that may see it (only restricted profiles are listed)."""
-    return {p.slug: list(p.allowed_groups) for p in hub.profiles if p.allowed_groups}
+def profile_groups(cfg: PlatformConfig, hub: HubConfig) -> dict[str, list[str]]:
+    """Slug -> groups that may see it (only restricted profiles are listed; course profiles always are)."""
+    return {p.slug: list(p.allowed_groups) for p in hub_profiles(cfg, hub) if p.allowed_groups}
 
 
 def queue_access(cfg: PlatformConfig, hub: HubConfig) -> dict[str, dict[str, Any]]:
     """Slug -> who the profile's queue admits (its submit ACLs up to root): the hub hides a profile from
     anyone YuniKorn would refuse, admins included (their server would be rejected)."""
     out: dict[str, dict[str, Any]] = {}
-    for p in hub.profiles:
+    for p in hub_profiles(cfg, hub):
         access = cfg.scheduler.submit_access(p.queue)
         if access is None:  # not a configured queue (a config rule reports it): admit nobody
             out[p.slug] = {"everyone": False, "users": [], "groups": []}

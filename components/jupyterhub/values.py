@@ -18,6 +18,7 @@ from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
 from components.jupyterhub.roles import admin_managed_groups, load_roles
 from components.jupyterhub.traffic import proxy_traffic_values
+from config.course_queries import hub_courses
 from config.gpu_queries import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
 from config.hubs import HubConfig
@@ -39,6 +40,7 @@ EXTRA_CONFIG = {
     "10-platform-auth": "platform_auth.py",
     "20-platform-profiles": "platform_profiles.py",
     "30-platform-yunikorn": "platform_yunikorn.py",
+    "40-platform-courses": "platform_courses.py",
 }
 # SQLite on NFS corrupts (broken fcntl locking): users' own SQLite files go to the pod's /tmp.
 NO_SQLITE_ON_NFS = {
@@ -84,12 +86,13 @@ def snippet(file_name: str) -> str:
     return "\n".join(line for line in lines if not line.startswith("# ruff:")).strip() + "\n"
 
 
-def _storage(hub: HubConfig, storage: HubStorage) -> tuple[dict[str, Any], list[str]]:
+def _storage(hub: HubConfig, storage: HubStorage, course_folders: set[str]) -> tuple[dict[str, Any], list[str]]:
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     writable_for_admins: list[str] = []
     if hub.shared_folders:
-        for shared in storage.shared:
+        # Course folders are not for everyone: the courses hook mounts them per user (snippets/platform_courses.py).
+        for shared in (s for s in storage.shared if s.name not in course_folders):
             volume = f"shared-{shared.name}"
             volumes.append({"name": volume, "persistentVolumeClaim": {"claimName": shared.claim_name}})
             mounts.append({"name": volume, "mountPath": shared.mount_path, "readOnly": shared.read_only_for_users})
@@ -103,6 +106,22 @@ def _storage(hub: HubConfig, storage: HubStorage) -> tuple[dict[str, Any], list[
         "extraVolumeMounts": mounts,
     }
     return values, writable_for_admins
+
+
+def course_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> list[dict[str, Any]]:
+    """The hub's courses for the courses hook: groups and the material folder's claim (names only, no members)."""
+    claims = {s.name: s.claim_name for s in storage.shared}
+    return [
+        {
+            "name": c.name,
+            "students": c.students,
+            "instructors": c.instructors,
+            "volume": c.folder_name,
+            "claim": claims.get(c.folder_name, f"shared-{c.folder_name}"),
+            "mountPath": c.mount_path,
+        }
+        for c in hub_courses(cfg, hub)
+    ]
 
 
 def _https(hub: HubConfig) -> dict[str, Any]:
@@ -134,7 +153,8 @@ def _proxy(cfg: PlatformConfig, hub: HubConfig) -> dict[str, Any]:
 def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> dict[str, Any]:
     """Values for the hub's release (merged by Helm over the chart's defaults)."""
     auth = auth_values(hub)
-    storage_values, writable_for_admins = _storage(hub, storage)
+    courses = course_values(cfg, hub, storage)
+    storage_values, writable_for_admins = _storage(hub, storage, {c.folder_name for c in cfg.courses.courses})
     default = hub.default_profile
     image_name, image_tag = image_parts(hub.image)
     groups = {"load_groups": managed} if (managed := admin_managed_groups(hub)) else {}
@@ -206,7 +226,8 @@ def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> d
             "platform": {
                 "hub": hub.name,
                 "auth": auth.custom,
-                "profileGroups": profile_groups(hub),
+                "profileGroups": profile_groups(cfg, hub),
+                "courses": courses,
                 "queueAccess": queue_access(cfg, hub),
                 "yunikorn": {
                     "defaultQueue": default.queue,

@@ -26,6 +26,7 @@ from components.common.shell import COMMON_SCRIPTS, HostFile, RenderedScript, re
 from components.k8s_cluster.component import NodeExtras
 from components.nfs_storage import manifests
 from config.charts import ChartsConfig
+from config.course_queries import nfs_with_courses
 from config.inventory import Node
 from config.nfs import DYNAMIC_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
 from config.nfs_queries import csi_controller_replicas, nfs_export_clients, nfs_server_address, nfs_server_node
@@ -190,7 +191,7 @@ class NfsStorage(pulumi.ComponentResource):
         """Take this component's slice of the platform config."""
         return cls(
             name,
-            settings=cfg.nfs,
+            settings=nfs_with_courses(cfg),  # course material folders are shared folders the hubs mount per user
             charts=cfg.charts,
             server_address=nfs_server_address(cfg),
             export_clients=nfs_export_clients(cfg),
