@@ -158,7 +158,8 @@ def test_prod_queue_semantics() -> None:
     assert by_name["gpu"]["submitacl"] == " gpu-users,admins,ml201-students,ml201-instructors"
     assert by_name["gpu"]["resources"]["max"]["nvidia.com/gpu"] == "14"
     assert by_name["students"]["resources"]["max"]["nvidia.com/gpu"] == "0"
-    assert by_name["exam"]["limits"][0]["maxapplications"] == 1 and by_name["exam"]["submitacl"] == by_name["students"]["submitacl"]
+    assert by_name["exam"]["limits"][0]["maxapplications"] == 1
+    assert by_name["exam"]["submitacl"] == by_name["students"]["submitacl"]
     for leaf in ("students", "researchers", "gpu", "exam"):
         assert by_name[leaf]["properties"]["application.sort.policy"] == "fair"
         assert by_name[leaf]["properties"]["preemption.policy"] == "disabled"
