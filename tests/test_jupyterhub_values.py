@@ -215,4 +215,4 @@ def test_queue_access_is_rendered_for_the_profile_filter() -> None:
     access = render_values(cfg, teaching, STORAGE)["custom"]["platform"]["queueAccess"]
     gpu_groups = ["admins", "gpu-users", "ml201-instructors", "ml201-students"]
     assert access["gpu"] == {"everyone": False, "users": [], "groups": gpu_groups}
-    assert access["small"]["groups"] == ["admins", "students"]
+    assert access["small"]["groups"] == ["admins", "cs101-instructors", "cs101-students", "students"]

@@ -60,6 +60,7 @@ def test_default_hub_values() -> None:
         "10-platform-auth": snippet("platform_auth.py"),
         "20-platform-profiles": snippet("platform_profiles.py"),
         "30-platform-yunikorn": snippet("platform_yunikorn.py"),
+        "40-platform-courses": snippet("platform_courses.py"),
     }
     assert v["proxy"]["https"] == {
         "enabled": True,

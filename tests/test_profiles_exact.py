@@ -163,7 +163,7 @@ def test_describe_without_and_with_gpus() -> None:
 
 def test_profile_groups_lists_only_restricted_profiles() -> None:
     cfg = platform()
-    assert profile_groups(cfg.hubs[0]) == {"half": ["staff", "tutors"]}
+    assert profile_groups(cfg, cfg.hubs[0]) == {"half": ["staff", "tutors"]}
 
 
 def test_queue_access_follows_the_queue_and_refuses_an_unknown_queue() -> None:

@@ -154,11 +154,12 @@ def test_prod_queue_semantics() -> None:
     assert "submitacl" not in root and root["adminacl"] == " admins"
     by_name = {q["name"]: q for q in root["queues"]}
     assert list(by_name) == ["students", "researchers", "gpu", "exam", "system"]
-    assert by_name["students"]["submitacl"] == " students,admins"
-    assert by_name["gpu"]["submitacl"] == " gpu-users,admins"
+    assert by_name["students"]["submitacl"] == " students,admins,cs101-students,cs101-instructors"
+    assert by_name["gpu"]["submitacl"] == " gpu-users,admins,ml201-students,ml201-instructors"
     assert by_name["gpu"]["resources"]["max"]["nvidia.com/gpu"] == "14"
     assert by_name["students"]["resources"]["max"]["nvidia.com/gpu"] == "0"
-    assert by_name["exam"]["limits"][0]["maxapplications"] == 1 and by_name["exam"]["submitacl"] == " students,admins"
+    assert by_name["exam"]["limits"][0]["maxapplications"] == 1
+    assert by_name["exam"]["submitacl"] == by_name["students"]["submitacl"]
     for leaf in ("students", "researchers", "gpu", "exam"):
         assert by_name[leaf]["properties"]["application.sort.policy"] == "fair"
         assert by_name[leaf]["properties"]["preemption.policy"] == "disabled"
