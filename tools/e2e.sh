@@ -60,7 +60,7 @@ export PULUMI_RUNTIME_VIRTUALENV="$repo/venv"
 
 new_project() { # new_project DIR MAIN: a copy of the program (stack files and state never land in the checkout)
   mkdir -p "$1"
-  cp -r Pulumi.yaml requirements.txt components config "$1/"
+  cp -r Pulumi.yaml requirements.txt components config rosters "$1/"
   cp "$2" "$1/__main__.py"
   ln -s "$repo/venv" "$1/venv"
 }
