@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,6 @@ from components.common.shell import RenderedScript
 from config.backup import BackupConfig
 
 PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def restic_settings(tmp: Path, repository: str, host: str = "test-host", extra_env: str = "") -> ResticSettings:

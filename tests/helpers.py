@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +85,24 @@ def stack_platform(stack: str) -> Any:
 
     raw, secret_keys = stack_raw(stack)
     return load_platform(raw, secret_keys, missing_secrets_ok=True)
+
+
+def free_port() -> int:
+    """An ephemeral port on 127.0.0.1 that was free a moment ago (tests run beside others on this machine)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A real moto_server (S3, SSM) on 127.0.0.1 for the duration; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from components.backup import jobs, restore_steps
-from tests.backup_helpers import backup_config, free_port, metrics, restic_json, restic_settings, run_script
-from tests.helpers import require_tool
+from tests.backup_helpers import backup_config, metrics, restic_json, restic_settings, run_script
+from tests.helpers import free_port, require_tool
 
 
 class LocalEtcd:

@@ -15,15 +15,14 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from components.backup import jobs, steps
 from config.backup import BackupConfig
 from config.platform import PlatformConfig
 from config.quotas import QuotaConfig
-from tests.backup_helpers import free_port, run_script
+from tests.backup_helpers import run_script
 from tests.graph import Graph
-from tests.helpers import require_tool, shellcheck, stack_platform
+from tests.helpers import free_port, moto_server, require_tool, shellcheck, stack_platform
 
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
 BACKUP_HOSTS = ["cp-1", "cp-2", "cp-3", "worker-1", "nfs-1"]
@@ -102,16 +101,10 @@ def test_schedules_are_valid_systemd_calendars() -> None:
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
+    with moto_server() as endpoint:
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
         s3.create_bucket(Bucket="platform-backups")
         yield endpoint
-    finally:
-        server.stop()
 
 
 def _prod_against(endpoint: str, **etcd: Any) -> PlatformConfig:

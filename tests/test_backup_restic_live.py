@@ -14,13 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from components.backup import jobs, restore_steps
 from components.backup.targets import ResticSettings
 from components.common.shell import RenderedScript
-from tests.backup_helpers import backup_config, free_port, metrics, restic_json, restic_settings, run_script
-from tests.helpers import require_tool
+from tests.backup_helpers import backup_config, metrics, restic_json, restic_settings, run_script
+from tests.helpers import moto_server, require_tool
 
 UID, GID = 1000, 100
 # Keep the 10 newest whatever their age: several runs within a test are all kept for the restore.
@@ -113,13 +112,8 @@ def test_retention_forgets_and_prunes_old_snapshots(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 def test_homes_backup_to_s3_and_restore(tmp_path: Path, s3_endpoint: str) -> None:
