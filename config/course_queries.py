@@ -29,6 +29,17 @@ def hub_courses(cfg: PlatformConfig, hub: HubConfig) -> list[Course]:
     return [c for c in cfg.courses.courses if hub.name in c.hubs or c.grader_hub == hub.name]
 
 
+def exchange_courses(cfg: PlatformConfig, hub: HubConfig) -> list[Course]:
+    """Courses whose students work on the hub: its ngshare exchange holds them (ngshare knows users by their
+    token of this hub, so students submit, and instructors release and collect, on the hub that offers it)."""
+    return [c for c in cfg.courses.courses if hub.name in c.hubs]
+
+
+def exchange_hubs(cfg: PlatformConfig) -> list[HubConfig]:
+    """Hubs that run an ngshare exchange: those offering at least one course."""
+    return [h for h in cfg.hubs if exchange_courses(cfg, h)]
+
+
 def course_profiles(cfg: PlatformConfig, hub: HubConfig) -> list[HubProfile]:
     """The course profile (students and instructors) on hubs offering it; the grader profile (instructors
     only) on its grading hub."""
@@ -48,13 +59,14 @@ def course_profiles(cfg: PlatformConfig, hub: HubConfig) -> list[HubProfile]:
                     **resources,
                 )
             )
-        if course.grader_hub == hub.name and not hub.exam:
+        if course.grader_hub == hub.name:
+            # Grading on an exam hub runs where the exam's servers run (its exam queue), like the course profile.
             profiles.append(
                 HubProfile(
                     slug=f"grader-{course.name}",
                     display_name=f"Grader: {course.title}",
                     description=f"Release, collect and grade {course.name} assignments (formgrader)",
-                    queue=spec.queue,
+                    queue=queue,
                     allowed_groups=[course.instructors],
                     **resources,
                 )

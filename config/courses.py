@@ -94,6 +94,22 @@ class Course(StrictModel):
         return self.grading_hub or self.hubs[0]
 
 
+# The ngshare service image. Its project publishes images as `libretexts/ngshare:v<version>` (the tag its
+# chartpress sets); this one matches ngshare 0.6.0, the version tested here (requirements-nbgrader.txt).
+NGSHARE_IMAGE = "libretexts/ngshare:v0.6.0"
+
+
+class ExchangeConfig(StrictModel):
+    """The nbgrader exchange: one ngshare service per hub that offers a course, its membership kept in sync."""
+
+    image: ImageReference = NGSHARE_IMAGE
+    """ngshare's image (also runs the membership sync: it has Python 3); pin a tag or digest your cluster can
+    pull (mirror it into your registry where nodes have no internet)."""
+    sync_every_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    """How often the course groups are copied into ngshare (a CronJob per hub); a student removed from a
+    course group loses the exchange at the next run."""
+
+
 class CoursesConfig(StrictModel):
     """The courses the hubs offer, and where their membership comes from when the provider has no groups."""
 
@@ -103,3 +119,5 @@ class CoursesConfig(StrictModel):
     when it holds real names (it is read, never copied into outputs or the contract)."""
     courses: list[Course] = []
     """The courses."""
+    exchange: ExchangeConfig = ExchangeConfig()
+    """The ngshare exchange the platform deploys next to each hub that offers a course."""

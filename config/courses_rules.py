@@ -72,6 +72,27 @@ def course_profiles(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
             yield ConfigIssue(dotted(path, "mem_guarantee_gib"), "must not exceed mem_limit_gib")
 
 
+def exam_queues(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """A course on an exam hub and on a teaching hub keeps its exam servers (and the graders collecting the exam
+    there) in a queue of their own: with one queue, a student's running teaching server holds the seat the
+    queue's per-user limit leaves for the exam server. An exam queue on a course that no exam hub offers or
+    grades is never used (refused, so nobody believes it applies)."""
+    exam = {h.name for h in cfg.hubs if h.exam}
+    for i, course in enumerate(cfg.courses.courses):
+        path = dotted("courses", "courses", i, "profile", "exam_queue")
+        on_exam = [h for h in course.hubs if h in exam]
+        teaching = [h for h in course.hubs if h not in exam]
+        spec = course.profile
+        if on_exam and teaching and (spec.exam_queue is None or spec.exam_queue == spec.queue):
+            yield ConfigIssue(
+                path,
+                f"the course is offered on exam hub {on_exam[0]!r} and on {teaching[0]!r}: give the exam a queue other "
+                f"than {spec.queue!r} (e.g. root.exam) so a running teaching server does not take the exam's seat",
+            )
+        elif spec.exam_queue is not None and not on_exam and course.grader_hub not in exam:
+            yield ConfigIssue(path, "no exam hub offers or grades the course, so it is never used; remove it")
+
+
 def exam_hubs(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
     """An exam hub: source allowlist, network lockdown, only its courses' folders, a second factor."""
     for i, hub in enumerate(cfg.hubs):
@@ -125,6 +146,7 @@ def roster_needs_hub_managed_groups(cfg: PlatformConfig) -> Iterator[ConfigIssue
 COURSES_CHECKS: list[Callable[[PlatformConfig], Iterator[ConfigIssue]]] = [
     course_references,
     course_profiles,
+    exam_queues,
     exam_hubs,
     roster_needs_hub_managed_groups,
 ]

@@ -4,8 +4,9 @@ ngshare-exchange client (in `venv-nbgrader`, see below) run as separate users (n
 ngshare runs in its own process with venv-nbgrader's Python (below: it needs SQLAlchemy 1.4).
 
 What is stubbed, and only this: JupyterHub's `GET /hub/api/user`, the one hub call ngshare makes (it asks
-the hub whose token a request carries). `HubUserStub` answers it from a token -> user-name table, the way a
-hub answers for its users' API tokens. Everything else (ngshare's courses, permissions, storage and
+the hub whose token a request carries), and `GET /hub/api/groups/<name>`, the one call the membership sync
+makes. `hub_user_stub` answers them from a token -> owner table (a user, or a service such as `ngshare-sync`,
+as JupyterHub 5's whoami reports them) and a group -> members table, the way a hub answers. Everything else (ngshare's courses, permissions, storage and
 database; nbgrader's release, fetch, submit and collect through ngshare-exchange) is the real software.
 
 Why a second venv: ngshare-exchange 0.5.3 (the newest) requires jupyter-core<4.11.2, which nbgrader 0.9
@@ -39,18 +40,39 @@ def nbgrader_python() -> Path:
 
 
 @contextmanager
-def hub_user_stub(tokens: dict[str, str]) -> Iterator[str]:
-    """JupyterHub's `/hub/api/user` for the given tokens; yields the hub API URL."""
+def hub_user_stub(
+    tokens: dict[str, str], groups: dict[str, list[str]] | None = None, services: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    """JupyterHub's `/hub/api/user` for the given tokens (owners named in `services` are services) and
+    `/hub/api/groups/<name>` for the tokens of those services (read live from `groups`, so a test can change
+    membership); yields the hub API URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             token = self.headers.get("Authorization", "").removeprefix("token ").strip()
-            user = tokens.get(token)
-            if self.path.rstrip("/") != "/hub/api/user" or user is None:
+            owner = tokens.get(token)
+            path = self.path.rstrip("/")
+            if owner is None:
                 self.send_response(403)
                 self.end_headers()
                 return
-            body = json.dumps({"kind": "user", "name": user, "admin": False, "groups": []}).encode()
+            if path == "/hub/api/user":
+                kind = "service" if owner in services else "user"
+                model: dict[str, object] = {"kind": kind, "name": owner}
+                if kind == "user":
+                    model.update(admin=False, groups=[g for g, users in (groups or {}).items() if owner in users])
+            elif path.startswith("/hub/api/groups/") and owner in services:
+                name = path.removeprefix("/hub/api/groups/")
+                if name not in (groups or {}):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                model = {"kind": "group", "name": name, "users": list((groups or {})[name])}
+            else:
+                self.send_response(403)
+                self.end_headers()
+                return
+            body = json.dumps(model).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
