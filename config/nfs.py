@@ -33,6 +33,7 @@ CSI_CHART_REPOSITORY = "https://kubernetes-csi.github.io/csi-driver-nfs"
 HOMES_DIR = "homes"
 SHARED_DIR = "shared"
 DYNAMIC_DIR = "dynamic"
+EXCHANGE_DIR = "ngshare"
 _PATH_PATTERN = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 _MOUNT_OPTION = re.compile(r"^[a-z0-9_]+(=[A-Za-z0-9._:-]+)?$")
 _QUANTITY = r"^[0-9]+(Mi|Gi|Ti|Pi)$"
@@ -134,6 +135,10 @@ class NfsConfig(StrictModel):
 
     def homes_path(self, namespace: str) -> str:
         return f"{self.export_path}/{HOMES_DIR}/{namespace}"
+
+    def exchange_path(self, namespace: str) -> str:
+        """The hub's ngshare database and files (courses' exchange); see components/courses/ngshare.py."""
+        return f"{self.export_path}/{EXCHANGE_DIR}/{namespace}"
 
     def shared_path(self, folder: str) -> str:
         return f"{self.export_path}/{SHARED_DIR}/{folder}"

@@ -17,6 +17,8 @@ import pulumi_random as random
 import yaml
 
 from components.common.charts import pinned_release
+from components.courses import ngshare
+from components.courses.component import NgshareExchange
 from components.jupyterhub import auth as hub_auth
 from components.jupyterhub.traffic import PROXY_PUBLIC, proxy_service_patch
 from components.jupyterhub.values import (
@@ -56,6 +58,8 @@ class ClaimSource(Protocol):
 
     def claims_for_namespace(self, namespace: str, depends_on: Sequence[pulumi.Resource]) -> Any: ...
 
+    def exchange_claim(self, namespace: str, claim_name: str, depends_on: Sequence[pulumi.Resource]) -> list[Any]: ...
+
 
 def secret_string_data(hub: HubConfig, secrets: StackSecrets, generated: dict[str, pulumi.Output[str]]) -> dict[str, Any]:
     """Keys of the platform Secret: the chart's own secret keys (which it reads from here first) and ours."""
@@ -83,6 +87,17 @@ def secret_chart_values(proxy_token: str, roster: dict[str, dict[str, list[str]]
     values: dict[str, Any] = {"proxy": {"secretToken": proxy_token}}
     if roster:
         values["hub"] = {"config": {"JupyterHub": {"load_groups": roster}}}
+    return values
+
+
+def secret_values_file(tokens: Sequence[str], roster: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+    """The whole secret values file: proxy token and roster, then the metrics token and the exchange's two
+    service tokens when the hub has them (`tokens`: proxy, metrics or "", then ngshare and sync if any)."""
+    values = secret_chart_values(tokens[0], roster)
+    if tokens[1]:
+        values = hub_metrics.merge(values, hub_metrics.hub_token_values(tokens[1]))
+    if len(tokens) == 4:
+        values = hub_metrics.merge(values, ngshare.secret_values(tokens[2], tokens[3]))
     return values
 
 
@@ -160,16 +175,33 @@ class JupyterHubRelease(pulumi.ComponentResource):
                 string_data={scrape.HUB_TOKEN_KEY: _secret(metrics_token.hex)},
                 opts=after_namespace,
             ))
+        # The nbgrader exchange (hubs offering a course): ngshare and its sync, two hub services with their own
+        # random tokens (in the secret values file, like the metrics token).
+        exchange_tokens: list[pulumi.Output[str]] = []
+        if ngshare.runs_exchange(cfg, hub):
+            values = hub_metrics.merge(values, ngshare.hub_values(cfg, hub))
+            service_token = random.RandomBytes(f"{name}-ngshare-token", length=32, opts=keep)
+            sync_token = random.RandomBytes(f"{name}-ngshare-sync-token", length=32, opts=keep)
+            exchange_tokens = [service_token.hex, sync_token.hex]
+            exchange = NgshareExchange(
+                f"{name}-ngshare",
+                cfg=cfg,
+                hub=hub,
+                storage=storage,
+                service_token=service_token.hex,
+                sync_token=sync_token.hex,
+                provider=provider,
+                depends_on=[namespace],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            prerequisites.append(exchange.deployment)
         # The chart reads the proxy token only from its own Secret, so it must be a chart value. A secret
         # Output inside `values` would make all of `values` secret (unreviewable); it travels instead as a
         # separate secret values file that Helm merges over `values` (the metrics service's token likewise).
         # The roster's groups (user names: personal data) travel the same way, never in the plain values.
         roster = roster_load_groups(cfg, hub)
-        tokens = pulumi.Output.all(proxy_token.hex, metrics_token.hex if metrics_token is not None else "")
-        secret_values = _secret(tokens).apply(
-            lambda pair: [pulumi.StringAsset(yaml.safe_dump(hub_metrics.merge(
-                secret_chart_values(pair[0], roster), hub_metrics.hub_token_values(pair[1]) if pair[1] else {})))]
-        )
+        tokens = pulumi.Output.all(proxy_token.hex, metrics_token.hex if metrics_token is not None else "", *exchange_tokens)
+        secret_values = _secret(tokens).apply(lambda t: [pulumi.StringAsset(yaml.safe_dump(secret_values_file(t, roster)))])
         self.release = pinned_release(
             name,
             release="jupyterhub",

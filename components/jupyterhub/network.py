@@ -11,6 +11,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network, collapse_addresses
 from typing import TYPE_CHECKING, Any
 
+from components.courses import ngshare
 from config.hubs import HubConfig
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def singleuser_network_policy(cfg: PlatformConfig, hub: HubConfig) -> dict[str, 
     egress: list[dict[str, Any]] = []
     if hub.network.internet and not hub.network.lockdown:
         egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": blocked_ranges(cfg)}}]})
+    if ngshare.runs_exchange(cfg, hub):
+        # The hub's nbgrader exchange, also in lockdown (exam submissions go there).
+        egress.append(ngshare.singleuser_egress())
     return {
         "enabled": True,
         "egressAllowRules": rules,

@@ -28,7 +28,7 @@ from components.nfs_storage import manifests
 from config.charts import ChartsConfig
 from config.course_queries import nfs_with_courses
 from config.inventory import Node
-from config.nfs import DYNAMIC_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
+from config.nfs import DYNAMIC_DIR, EXCHANGE_DIR, HOMES_DIR, SHARED_DIR, NfsConfig
 from config.nfs_queries import csi_controller_replicas, nfs_export_clients, nfs_server_address, nfs_server_node
 from config.platform import PlatformConfig
 
@@ -57,7 +57,7 @@ class NfsClaims:
 
 
 def server_script(settings: NfsConfig, clients: Sequence[str]) -> RenderedScript:
-    subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
+    subdirs = [HOMES_DIR, SHARED_DIR, DYNAMIC_DIR, EXCHANGE_DIR] + [f"{SHARED_DIR}/{f.name}" for f in settings.shared_folders]
     return render_script(
         "nfs-server",
         [COMMON_SCRIPTS / "firewall.sh", SCRIPTS / "nfs-server.sh"],
@@ -99,6 +99,10 @@ def directory_script(step: str, settings: NfsConfig, directory: str) -> Rendered
         SCRIPTS / "nfs-dir.sh",
         params={"DIRECTORY": directory, "OWNER_UID": settings.owner_uid, "OWNER_GID": settings.owner_gid},
     )
+
+
+# Nominal size on the ngshare volume (NFS does not enforce it; the export's quota report covers the folder).
+EXCHANGE_CAPACITY = "10Gi"
 
 
 class NfsStorage(pulumi.ComponentResource):
@@ -221,6 +225,21 @@ class NfsStorage(pulumi.ComponentResource):
             if folder is not None:
                 shared.append(SharedFolderClaim(folder.name, volume.claim_name, folder.mount_path, folder.read_only_for_users))
         return NfsClaims(home_claim=manifests.HOMES_CLAIM, shared=shared, resources=created)
+
+    def exchange_claim(self, namespace: str, claim_name: str, depends_on: Sequence[pulumi.Resource]) -> list[pulumi.Resource]:
+        """The hub's ngshare volume (`<export_path>/ngshare/<namespace>`), kept like the homes: protected and
+        retained, its directory created on a managed server and never deleted."""
+        settings = self._settings
+        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on]
+        created: list[pulumi.Resource] = []
+        if self._server_access is not None:
+            step = f"nfs-ngshare-{namespace}"
+            after_server = [self.server_step] if self.server_step is not None else []
+            script = directory_script(step, settings, settings.exchange_path(namespace))
+            created.append(run_step(self._server_access, step, script, parent=self, depends_on=after_server))
+            prereqs.extend(created)
+        volume = manifests.exchange_volume(settings, namespace, claim_name, EXCHANGE_CAPACITY)
+        return [*created, *self._volume(volume, prereqs)]
 
     def _volume(self, volume: manifests.StaticVolume, prereqs: list[pulumi.Resource]) -> list[pulumi.Resource]:
         # User data: Pulumi must never delete these (protect), and removing them from the program must

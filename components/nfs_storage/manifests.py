@@ -141,6 +141,18 @@ def homes_volume(settings: NfsConfig, namespace: str) -> StaticVolume:
     )
 
 
+def exchange_volume(settings: NfsConfig, namespace: str, claim_name: str, capacity: str) -> StaticVolume:
+    """The hub's ngshare data (its SQLite database and the exchanged files): submissions are user data."""
+    return StaticVolume(
+        pv_name=f"nfs-ngshare-{namespace}",
+        claim_name=claim_name,
+        namespace=namespace,
+        path=settings.exchange_path(namespace),
+        capacity=capacity,
+        role="ngshare",
+    )
+
+
 def shared_volumes(settings: NfsConfig, namespace: str) -> list[StaticVolume]:
     return [
         StaticVolume(
