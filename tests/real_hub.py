@@ -4,6 +4,7 @@ hub's rendered Helm values (not a test module).
 What is not real, and why:
 - the Zero to JupyterHub chart's `jupyterhub_config.py` (it lives in the hub image, not on PyPI):
   `traitlets_config` is our reading of it for the keys the platform sets (`hub.config`, `hub.loadRoles`,
+  `hub.services` (each key a service named after it, `apiToken` its token),
   `singleuser.{image,cpu,memory,uid,fsGid,startTimeout,events,profileList,storage,extraFiles}`, `cull`),
   and `z2jh_module` stands in for its tiny `z2jh.get_config` helper (a dotted lookup in the values);
 - the Kubernetes API: KubeSpawner builds its client from a kubeconfig naming an address nothing listens
@@ -99,6 +100,11 @@ def traitlets_config(values: dict[str, Any], namespace: str) -> Config:
             }
         )
         c.JupyterHub.services = [{"name": "jupyterhub-idle-culler", "command": culler_command(values["cull"])}]
+    services = [
+        {"name": name, **{("api_token" if k == "apiToken" else k): v for k, v in service.items()}}
+        for name, service in values["hub"].get("services", {}).items()
+    ]
+    c.JupyterHub.services = [*c.JupyterHub.get("services", []), *services]
     c.JupyterHub.load_roles = roles
     for section, settings in values["hub"]["config"].items():
         for key, value in settings.items():

@@ -89,3 +89,42 @@ def test_the_offline_render_names_no_roster_user(tmp_path: Path) -> None:
     assert "course-cs101" in rendered  # the course is there...
     for user in ("student1", "student2", "teacher1"):  # ...its members are not (they travel as a secret)
         assert user not in rendered
+
+
+def test_exchange_services_and_the_sync_role_in_a_real_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rendered values plus the secret values file: the real hub registers ngshare (routed at
+    /services/ngshare/) and the sync service, whose token may read the course groups and nothing else."""
+    from jupyterhub import orm
+    from jupyterhub.scopes import get_scopes_for
+
+    from components.courses import ngshare
+    from components.jupyterhub.component import secret_values_file
+    from components.monitoring.hub_metrics import merge
+
+    cfg = stack_platform("dev")
+    hub = cfg.hubs[0]
+    plain = render_values(cfg, hub, STORAGE)
+    assert "apiToken" not in repr(plain)  # tokens only in the secret values file
+    values = merge(plain, secret_values_file(["proxy-token", "", "tok-ngshare", "tok-sync"], {}))
+
+    async def body(app: JupyterHub) -> dict[str, Any]:
+        sync = orm.APIToken.find(app.db, "tok-sync")
+        service = orm.APIToken.find(app.db, "tok-ngshare")
+        return {
+            "services": {name: (s.url, s.prefix) for name, s in app._service_map.items() if name.startswith("ngshare")},
+            "sync": (sync.service.name, sorted(get_scopes_for(sync))),
+            "ngshare": (service.service.name, sorted(get_scopes_for(service))),
+        }
+
+    seen = in_hub(tmp_path, hub, values, body, monkeypatch)
+    assert seen["services"] == {"ngshare": ("http://ngshare:8080", "/services/ngshare/"), ngshare.SYNC_SERVICE: ("", "/services/ngshare-Sync/")}
+    name, scopes = seen["sync"]
+    assert name == ngshare.SYNC_SERVICE
+    granted = [s for s in scopes if not s.endswith(f"!service={ngshare.SYNC_SERVICE}")]  # its own identity
+    assert granted == [
+        "read:groups!group=cs101-instructors",
+        "read:groups!group=cs101-students",
+        "read:groups:name!group=cs101-instructors",
+        "read:groups:name!group=cs101-students",
+    ]
+    assert seen["ngshare"][0] == "ngshare" and not [s for s in seen["ngshare"][1] if "groups" in s or "users" in s]

@@ -14,10 +14,11 @@ from pathlib import Path
 import requests
 
 from components.courses import ngshare_sync
+from components.courses.ngshare import SYNC_SERVICE
 from components.courses.ngshare_sync import Changes
 from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_config, nbgrader_python, ngshare_server
 
-SYNC = "ngshare-sync"
+SYNC = SYNC_SERVICE  # the name the platform gives the sync service (ngshare's admin)
 TOKENS = {"tok-sync": SYNC, "tok-teacher": "teacher1", "tok-s1": "student1", "tok-s2": "student2", "tok-s3": "student3", "tok-teacher2": "teacher2"}
 COURSES = [{"course": "cs101", "instructors": "cs101-instructors", "students": "cs101-students"}]
 NOTEBOOK = {

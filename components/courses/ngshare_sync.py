@@ -7,8 +7,9 @@ identity provider, LDAP or the roster). Each run, per course: create it if missi
 instructors who are no longer in the groups, add the missing ones. A second run with the same groups
 changes nothing. An instructor who is also in the student group is an instructor (ngshare refuses both).
 
-Identity: the hub service `ngshare-sync`, whose token (a root-only file) reads only the course groups and
-which ngshare lists as its admin. The log holds counts, never user names.
+Identity: the hub service `ngshare-Sync` (no user can have that name: the hub lower-cases user names),
+whose token (a file only the job's user reads) reads only the course groups, and which ngshare lists as its
+admin. The log holds counts, never user names.
 
 Usage: ngshare_sync.py COURSES_JSON   (a list of {"course", "instructors", "students"}: group names)
 Environment: HUB_API_URL, NGSHARE_URL, TOKEN_FILE.

@@ -176,10 +176,9 @@ class JupyterHubRelease(pulumi.ComponentResource):
                 opts=after_namespace,
             ))
         # The nbgrader exchange (hubs offering a course): ngshare and its sync, two hub services with their own
-        # random tokens (in the secret values file, like the metrics token).
+        # random tokens (in the secret values file, like the metrics token; their plain values are in `values`).
         exchange_tokens: list[pulumi.Output[str]] = []
         if ngshare.runs_exchange(cfg, hub):
-            values = hub_metrics.merge(values, ngshare.hub_values(cfg, hub))
             service_token = random.RandomBytes(f"{name}-ngshare-token", length=32, opts=keep)
             sync_token = random.RandomBytes(f"{name}-ngshare-sync-token", length=32, opts=keep)
             exchange_tokens = [service_token.hex, sync_token.hex]

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from components.courses import ngshare
 from components.jupyterhub.auth import auth_values
 from components.jupyterhub.hub_db import db_values
 from components.jupyterhub.network import singleuser_network_policy
 from components.jupyterhub.profiles import image_parts, memory, profile_groups, profile_list, queue_access
 from components.jupyterhub.roles import admin_managed_groups, load_roles
 from components.jupyterhub.traffic import proxy_traffic_values
+from components.monitoring.hub_metrics import merge
 from config.course_queries import hub_courses
 from config.gpu_queries import gpu_seats
 from config.gpu_rules import GPU_TAINT_KEY
@@ -151,7 +153,12 @@ def _proxy(cfg: PlatformConfig, hub: HubConfig) -> dict[str, Any]:
 
 
 def render_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> dict[str, Any]:
-    """Values for the hub's release (merged by Helm over the chart's defaults)."""
+    """Values for the hub's release (merged by Helm over the chart's defaults), with the nbgrader exchange's
+    services, role, policy holes and nbgrader config on hubs offering a course."""
+    return merge(_hub_values(cfg, hub, storage), ngshare.hub_values(cfg, hub))
+
+
+def _hub_values(cfg: PlatformConfig, hub: HubConfig, storage: HubStorage) -> dict[str, Any]:
     auth = auth_values(hub)
     courses = course_values(cfg, hub, storage)
     storage_values, writable_for_admins = _storage(hub, storage, {c.folder_name for c in cfg.courses.courses})
