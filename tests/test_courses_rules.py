@@ -141,3 +141,61 @@ def test_roster_header_and_file(tmp_path: Path) -> None:
         roster_groups(cfg, tmp_path)
     assert [i.path for i in err.value.issues] == ["courses.roster"]
     assert "cannot read 'rosters/dev.csv'" in err.value.issues[0].message
+
+
+SEAT = (
+    "the course is offered on exam hub 'exam' and on 'teaching': give the exam a queue other than 'root.students' "
+    "(e.g. root.exam) so a running teaching server does not take the exam's seat"
+)
+UNUSED = "no exam hub offers or grades the course, so it is never used; remove it"
+
+
+def exam_queue_issues(cfg: PlatformConfig) -> list[ConfigIssue]:
+    return [i for i in check_platform(cfg) if i.path.endswith("profile.exam_queue")]
+
+
+@pytest.mark.parametrize(
+    ("exam_queue", "expected"),
+    [("root.exam", []), ("root.students", [SEAT]), (None, [SEAT])],  # boundary: the same queue as teaching
+)
+def test_a_course_on_exam_and_teaching_hubs_needs_its_own_exam_queue(exam_queue: str | None, expected: list[str]) -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["courses"]["courses"][0]["profile"]["exam_queue"] = exam_queue
+
+    assert exam_queue_issues(prod(edit)) == [ConfigIssue("courses.courses.0.profile.exam_queue", m) for m in expected]
+
+
+def test_exam_only_course_needs_no_exam_queue_and_an_unused_one_is_refused() -> None:
+    def exam_only(raw: dict[str, Any]) -> None:
+        raw["courses"]["courses"][0]["hubs"] = ["exam"]
+        del raw["courses"]["courses"][0]["profile"]["exam_queue"]
+
+    assert exam_queue_issues(prod(exam_only)) == []
+
+    def unused(raw: dict[str, Any]) -> None:
+        raw["courses"]["courses"][1]["profile"]["exam_queue"] = "root.gpu"
+
+    assert exam_queue_issues(prod(unused)) == [ConfigIssue("courses.courses.1.profile.exam_queue", UNUSED)]
+
+    def graded_on_exam(raw: dict[str, Any]) -> None:  # boundary: no exam hub offers it, but it is graded on one
+        raw["courses"]["courses"][1]["profile"]["exam_queue"] = "root.gpu"
+        raw["courses"]["courses"][1]["grading_hub"] = "exam"
+
+    assert exam_queue_issues(prod(graded_on_exam)) == []
+
+
+def test_grading_on_an_exam_hub_runs_in_the_exam_queue() -> None:
+    from config.course_queries import course_profiles
+
+    def edit(raw: dict[str, Any]) -> None:
+        raw["courses"]["courses"][0]["grading_hub"] = "exam"
+
+    cfg = prod(edit)
+    exam = next(h for h in cfg.hubs if h.name == "exam")
+    grading = next(h for h in cfg.hubs if h.name == "grading")
+    assert [(p.slug, p.queue) for p in course_profiles(cfg, exam)] == [("course-cs101", "root.exam"), ("grader-cs101", "root.exam")]
+    assert [p.slug for p in course_profiles(cfg, grading)] == ["grader-ml201"]
+    assert [(p.slug, p.queue) for p in course_profiles(prod(), grading)] == [
+        ("grader-cs101", "root.students"),
+        ("grader-ml201", "root.gpu"),
+    ]
