@@ -4,10 +4,11 @@ ngshare-exchange client (in `venv-nbgrader`, see below) run as separate users (n
 ngshare runs in its own process with venv-nbgrader's Python (below: it needs SQLAlchemy 1.4).
 
 What is stubbed, and only this: JupyterHub's `GET /hub/api/user`, the one hub call ngshare makes (it asks
-the hub whose token a request carries), and `GET /hub/api/groups/<name>`, the one call the membership sync
-makes. `hub_user_stub` answers them from a token -> owner table (a user, or a service such as `ngshare-sync`,
-as JupyterHub 5's whoami reports them) and a group -> members table, the way a hub answers. Everything else (ngshare's courses, permissions, storage and
-database; nbgrader's release, fetch, submit and collect through ngshare-exchange) is the real software.
+the hub whose token a request carries), and `GET /hub/api/groups/<name>`, the one call the membership
+sync makes. `hub_user_stub` answers them from a token -> owner table (a user, or a service such as
+`ngshare-Sync`, as JupyterHub 5's whoami reports them) and a group -> members table, the way a hub
+answers. Everything else (ngshare's courses, permissions, storage and database; nbgrader's release,
+fetch, submit and collect through ngshare-exchange) is the real software.
 
 Why a second venv: ngshare-exchange 0.5.3 (the newest) requires jupyter-core<4.11.2, which nbgrader 0.9
 (jupyter-server>=2) cannot have; course images install it with `--no-deps` over nbgrader, and so does

@@ -117,7 +117,10 @@ def test_exchange_services_and_the_sync_role_in_a_real_hub(tmp_path: Path, monke
         }
 
     seen = in_hub(tmp_path, hub, values, body, monkeypatch)
-    assert seen["services"] == {"ngshare": ("http://ngshare:8080", "/services/ngshare/"), ngshare.SYNC_SERVICE: ("", "/services/ngshare-Sync/")}
+    assert seen["services"] == {
+        "ngshare": ("http://ngshare:8080", "/services/ngshare/"),
+        ngshare.SYNC_SERVICE: ("", "/services/ngshare-Sync/"),
+    }
     name, scopes = seen["sync"]
     assert name == ngshare.SYNC_SERVICE
     granted = [s for s in scopes if not s.endswith(f"!service={ngshare.SYNC_SERVICE}")]  # its own identity

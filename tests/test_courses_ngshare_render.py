@@ -53,10 +53,15 @@ def test_hub_values_services_role_holes_and_nbgrader_config() -> None:
     assert values["hub"]["services"]["ngshare-Sync"] == {}
     assert values["hub"]["loadRoles"]["ngshare-sync"] == {
         "description": "ngshare membership sync: reads the course groups",
-        "scopes": [f"read:groups!group={g}" for g in ("cs101-instructors", "cs101-students", "ml201-instructors", "ml201-students")],
+        "scopes": [
+            f"read:groups!group={g}" for g in ("cs101-instructors", "cs101-students", "ml201-instructors", "ml201-students")
+        ],
         "services": ["ngshare-Sync"],
     }
-    to_ngshare = {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ngshare"}}}], "ports": [{"port": 8080, "protocol": "TCP"}]}
+    to_ngshare = {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ngshare"}}}],
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+    }
     assert to_ngshare in values["hub"]["networkPolicy"]["egress"]
     assert values["proxy"]["chp"]["networkPolicy"]["egress"] == [to_ngshare]
     assert values["singleuser"]["networkPolicy"]["egress"][-1] == to_ngshare
@@ -91,7 +96,9 @@ def test_nbgrader_config_points_at_the_hubs_ngshare(tmp_path: Path) -> None:
     assert calls == [(marker, "http://ngshare.jhub-exam.svc.cluster.local:8080/services/ngshare")]
     # In an image without the client the file does nothing (general profiles share the hub's files).
     script = tmp_path / "run.py"
-    script.write_text("import sys\nsys.modules['ngshare_exchange'] = None\nexec(open(sys.argv[1]).read(), {'get_config': dict})\n")
+    script.write_text(
+        "import sys\nsys.modules['ngshare_exchange'] = None\nexec(open(sys.argv[1]).read(), {'get_config': dict})\n"
+    )
     (tmp_path / "nbgrader_config.py").write_text(text)
     subprocess.run([sys.executable, str(script), str(tmp_path / "nbgrader_config.py")], check=True, timeout=60)
 

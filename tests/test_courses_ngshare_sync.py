@@ -19,7 +19,14 @@ from components.courses.ngshare_sync import Changes
 from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_config, nbgrader_python, ngshare_server
 
 SYNC = SYNC_SERVICE  # the name the platform gives the sync service (ngshare's admin)
-TOKENS = {"tok-sync": SYNC, "tok-teacher": "teacher1", "tok-s1": "student1", "tok-s2": "student2", "tok-s3": "student3", "tok-teacher2": "teacher2"}
+TOKENS = {
+    "tok-sync": SYNC,
+    "tok-teacher": "teacher1",
+    "tok-s1": "student1",
+    "tok-s2": "student2",
+    "tok-s3": "student3",
+    "tok-teacher2": "teacher2",
+}
 COURSES = [{"course": "cs101", "instructors": "cs101-instructors", "students": "cs101-students"}]
 NOTEBOOK = {
     "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "answer = None"}],
@@ -48,7 +55,11 @@ def run_cli(tmp_path: Path, hub_api: str, url: str) -> subprocess.CompletedProce
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HUB_API_URL": hub_api, "NGSHARE_URL": url, "TOKEN_FILE": str(token)}
     script = Path(ngshare_sync.__file__)
     return subprocess.run(
-        [str(nbgrader_python()), str(script), str(tmp_path / "courses.json")], env=env, capture_output=True, text=True, timeout=120
+        [str(nbgrader_python()), str(script), str(tmp_path / "courses.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

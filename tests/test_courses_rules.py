@@ -193,7 +193,8 @@ def test_grading_on_an_exam_hub_runs_in_the_exam_queue() -> None:
     cfg = prod(edit)
     exam = next(h for h in cfg.hubs if h.name == "exam")
     grading = next(h for h in cfg.hubs if h.name == "grading")
-    assert [(p.slug, p.queue) for p in course_profiles(cfg, exam)] == [("course-cs101", "root.exam"), ("grader-cs101", "root.exam")]
+    on_exam = [(p.slug, p.queue) for p in course_profiles(cfg, exam)]
+    assert on_exam == [("course-cs101", "root.exam"), ("grader-cs101", "root.exam")]
     assert [p.slug for p in course_profiles(cfg, grading)] == ["grader-ml201"]
     assert [(p.slug, p.queue) for p in course_profiles(prod(), grading)] == [
         ("grader-cs101", "root.students"),

@@ -51,8 +51,8 @@ class NgshareExchange(pulumi.ComponentResource):
             metadata={"name": ngshare.TOKEN_SECRET, "namespace": ns},
             type="Opaque",
             string_data={
-                ngshare.SERVICE_TOKEN_KEY: pulumi.Output.secret(service_token),
-                ngshare.SYNC_TOKEN_KEY: pulumi.Output.secret(sync_token),
+                ngshare.SERVICE_TOKEN_KEY: pulumi.Output.secret(service_token),  # type: ignore[arg-type]  # pulumi's stub types
+                ngshare.SYNC_TOKEN_KEY: pulumi.Output.secret(sync_token),  # type: ignore[arg-type]  # pulumi's stub types
             },
             opts=after,
         )

@@ -52,7 +52,10 @@ def runs_exchange(cfg: PlatformConfig, hub: HubConfig) -> bool:
 
 
 def _to_ngshare() -> dict[str, Any]:
-    return {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}}}], "ports": [{"port": PORT, "protocol": "TCP"}]}
+    return {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}}}],
+        "ports": [{"port": PORT, "protocol": "TCP"}],
+    }
 
 
 def singleuser_egress() -> dict[str, Any]:

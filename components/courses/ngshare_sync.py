@@ -45,16 +45,14 @@ class Changes:
 
     @property
     def any(self) -> bool:
-        return self.created or any(
-            (self.instructors_added, self.instructors_removed, self.students_added, self.students_removed)
-        )
+        return self.created or any((self.instructors_added, self.instructors_removed, self.students_added, self.students_removed))
 
 
 def _call(method: str, url: str, token: str, form: dict[str, str] | None = None) -> tuple[int, Any]:
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Authorization": f"token {token}"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (cluster URLs)
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         body = error.read()
@@ -121,7 +119,9 @@ def sync_course(ng: Ngshare, course: str, instructors: set[str], students: set[s
         changes.instructors_added += 1
     missing = sorted(students - have_students)
     if missing:
-        body = ng.request("POST", f"students/{_name(course)}", {"students": json.dumps([{"username": u, **BLANK} for u in missing])})
+        body = ng.request(
+            "POST", f"students/{_name(course)}", {"students": json.dumps([{"username": u, **BLANK} for u in missing])}
+        )
         refused = [s for s in body.get("status", []) if not s.get("success")]
         if refused:
             raise SyncError(f"ngshare refused {len(refused)} of {len(missing)} students of {course}")
