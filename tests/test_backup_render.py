@@ -73,7 +73,8 @@ def test_units_and_scripts_are_rendered_as_host_files(prod: tuple[dict[str, Any]
     assert "export HOST_TAG=cp-2" in etcd_job
     assert "/etc/kubernetes/pki/etcd/healthcheck-client.crt" in etcd_job
     homes_job = (nodes / "nfs-1/usr/local/lib/jupyterhub-platform/backup/backup-homes.sh").read_text()
-    assert "export BACKUP_PATHS='/srv/nfs/jupyterhub/homes /srv/nfs/jupyterhub/shared'" in homes_job
+    paths = "/srv/nfs/jupyterhub/homes /srv/nfs/jupyterhub/shared /srv/nfs/jupyterhub/ngshare"  # ngshare: courses' exchange
+    assert f"export BACKUP_PATHS='{paths}'" in homes_job
     hub_db_job = (nodes / "worker-1/usr/local/lib/jupyterhub-platform/backup/backup-hub-db.sh").read_text()
     assert "teaching sqlite /var/lib/jupyterhub-platform/hub-db/teaching/jupyterhub.sqlite" in hub_db_job
     assert (out / "files" / "reports" / "quotas.md").is_file()

@@ -54,8 +54,12 @@ def test_prod_hub_secrets_are_secret_and_protected(rendered: Rendered) -> None:
         if secret["name"].startswith("hub-"):
             assert secret["inputs"]["stringData"] == "[secret]"
     randoms = [r for r in _resources(plan, "random:index/randomBytes:RandomBytes") if r["name"].startswith("hub-")]
-    # cookie secret, CryptKeeper key, proxy token and (with monitoring) the metrics token of each of 3 hubs
-    assert len(randoms) == 12 and all(r["protect"] for r in randoms)
+    # cookie secret, CryptKeeper key, proxy token and (with monitoring) the metrics token of each of 3 hubs,
+    # plus the ngshare and sync service tokens of the two hubs offering courses (teaching, exam)
+    assert len(randoms) == 16 and all(r["protect"] for r in randoms)
+    assert {r["name"] for r in randoms if "ngshare" in r["name"]} == {
+        f"hub-{h}-ngshare{t}-token" for h in ("teaching", "exam") for t in ("", "-sync")
+    }
     namespaces = {r["inputs"]["metadata"]["name"]: r for r in _resources(plan, "kubernetes:core/v1:Namespace")}
     assert all(namespaces[f"jhub-{h}"]["protect"] for h in ("teaching", "exam", "grading"))
 
@@ -65,7 +69,12 @@ def test_prod_exam_hub_is_locked_down(rendered: Rendered) -> None:
     values = yaml.safe_load((out / "files" / "releases" / "hub-exam" / "values.yaml").read_text())
     policy = values["singleuser"]["networkPolicy"]
     allowed = [k for k, v in policy["egressAllowRules"].items() if v]
-    assert policy["egress"] == [] and allowed == ["dnsPortsKubeSystemNamespace"]
+    # Only the hub's nbgrader exchange beyond hub and DNS (students submit the exam there).
+    to_ngshare = {
+        "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ngshare"}}}],
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+    }
+    assert policy["egress"] == [to_ngshare] and allowed == ["dnsPortsKubeSystemNamespace"]
 
 
 def test_capacity_report_in_outputs_and_render(rendered: Rendered) -> None:

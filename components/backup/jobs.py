@@ -21,7 +21,7 @@ from config.backup import BackupConfig
 from config.backup_rules import etcd_backed_up, homes_backed_up, hub_databases_backed_up, quotas_enforced
 from config.hub_queries import hub_db_node
 from config.inventory import Role
-from config.nfs import HOMES_DIR, SHARED_DIR
+from config.nfs import EXCHANGE_DIR, HOMES_DIR, SHARED_DIR
 from config.platform import PlatformConfig
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -91,6 +91,9 @@ def plan(cfg: PlatformConfig) -> dict[str, NodeJobs]:
         paths = [f"{cfg.nfs.export_path}/{HOMES_DIR}"]
         if backup.homes.include_shared:
             paths.append(f"{cfg.nfs.export_path}/{SHARED_DIR}")
+        if cfg.courses.courses:
+            # The nbgrader exchange (ngshare's database and submitted files, see components/courses) is user data.
+            paths.append(f"{cfg.nfs.export_path}/{EXCHANGE_DIR}")
         on(nfs_nodes[0].name).homes_paths = paths
     if hub_databases_backed_up(cfg):
         for hub in cfg.hubs:

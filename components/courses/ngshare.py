@@ -147,6 +147,8 @@ def deployment(cfg: PlatformConfig, namespace: str) -> dict[str, Any]:
                             "command": ["python3", "-m", "ngshare", *args],
                             "env": [
                                 {"name": "JUPYTERHUB_API_URL", "value": HUB_API},
+                                # ngshare reads its token from the environment only: a Secret reference, never
+                                # a value in the manifest. Never add --debug: its 404 page prints the environment.
                                 _token_env("JUPYTERHUB_API_TOKEN", SERVICE_TOKEN_KEY),
                                 {"name": "JUPYTERHUB_CLIENT_ID", "value": f"service-{NAME}"},
                                 {"name": "JUPYTERHUB_SERVICE_NAME", "value": NAME},
