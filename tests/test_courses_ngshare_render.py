@@ -152,3 +152,49 @@ def test_prod_graph_tokens_secret_data_kept_release_after_ngshare(rendered) -> N
     values = (out / "files" / "releases" / "hub-teaching" / "values.yaml").read_text()
     assert "apiToken" not in values and "ngshare-Sync" in values
     assert "hub-grading-ngshare" not in by_name
+
+
+PROBE = """
+import json, sys
+from unittest import mock
+from ngshare import ngshare
+seen = {}
+class Server:
+    def __init__(self, app):
+        seen['admins'] = app.admin
+        seen['storage'] = app.storage_path
+        seen['database'] = str(app.db_session.kw['bind'].url)
+        seen['oauth_callback'] = app.settings['redirect_uri']
+    def listen(self, port, address=''):
+        seen['listen'] = [port, address]
+from tornado.platform.asyncio import BaseAsyncIOLoop
+with mock.patch.object(ngshare, 'HTTPServer', Server), mock.patch.object(BaseAsyncIOLoop, 'start', lambda self: None):
+    ngshare.main(sys.argv[1:])
+print(json.dumps(seen))
+"""
+
+
+def test_ngshare_reads_the_rendered_command_and_environment(tmp_path: Path) -> None:
+    """ngshare's own `main` (real, in venv-nbgrader) parses the Deployment's command and environment: it
+    upgrades the database at the rendered path, listens on the Service's port, and names the sync its admin.
+    Only the listening socket and the event loop are patched out (nothing listens, nothing runs)."""
+    from tests.ngshare_harness import nbgrader_python
+
+    cfg = stack_platform("dev")
+    container = ngshare.deployment(cfg, "jhub-dev")["spec"]["template"]["spec"]["containers"][0]
+    command = [part.replace(ngshare.DATA_DIR, str(tmp_path)) for part in container["command"]]
+    assert command[:3] == ["python3", "-m", "ngshare"]
+    env = {e["name"]: e.get("value", "token-from-secret") for e in container["env"]}
+    env["PATH"] = "/usr/bin:/bin"
+    probe = subprocess.run(
+        [str(nbgrader_python()), "-c", PROBE, *command[3:]], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout.strip().splitlines()[-1]) == {
+        "listen": [8080, "0.0.0.0"],
+        "admins": ["ngshare-Sync"],
+        "oauth_callback": "/services/ngshare/oauth_callback",
+        "database": f"sqlite:///{tmp_path}/ngshare.db",
+        "storage": f"{tmp_path}/files/",
+    }
+    assert (tmp_path / "ngshare.db").is_file()  # the schema upgrade ran on the volume's path
