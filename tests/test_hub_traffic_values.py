@@ -22,6 +22,11 @@ def _proxy(raw: dict[str, Any], hub: str) -> dict[str, Any]:
     proxy: dict[str, Any] = values["proxy"]
     return proxy
 
+TO_NGSHARE = {
+    "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ngshare"}}}],
+    "ports": [{"port": 8080, "protocol": "TCP"}],
+}
+
 
 def test_traefik_trusts_proxy_protocol_only_from_the_load_balancers() -> None:
     assert lb_source_networks(PlatformConfig.model_validate(prod())) == LB_SOURCES
@@ -30,7 +35,8 @@ def test_traefik_trusts_proxy_protocol_only_from_the_load_balancers() -> None:
     assert proxy["traefik"] == {
         "extraStaticConfig": {"entryPoints": {"http": {"proxyProtocol": trusted}, "https": {"proxyProtocol": trusted}}}
     }
-    assert "chp" not in proxy  # open hub: the chart's own proxy policy
+    # Open hub: the chart's own proxy ingress policy; the only addition is the way to the course exchange.
+    assert proxy["chp"] == {"networkPolicy": {"egress": [TO_NGSHARE]}}
 
 
 def test_forwarded_for_mode_trusts_the_header_on_port_80_only() -> None:
@@ -49,6 +55,7 @@ def test_restricted_hub_proxy_admits_only_the_load_balancers() -> None:
     assert proxy["chp"]["networkPolicy"] == {
         "allowedIngressPorts": [],
         "ingress": [{"from": [{"ipBlock": {"cidr": c}} for c in LB_SOURCES], "ports": [{"port": "http"}, {"port": "https"}]}],
+        "egress": [TO_NGSHARE],  # the exam's nbgrader exchange (web page at /services/ngshare/)
     }
     assert "loadBalancerSourceRanges" not in proxy["service"]  # NodePort: the LB enforces the allowlist
 
