@@ -111,3 +111,15 @@ def test_sync_is_idempotent_and_removal_ends_the_exchange(tmp_path: Path) -> Non
         listed = requests.get(f"{url}/students/cs101", headers={"Authorization": "token tok-teacher"}, timeout=30)
         assert listed.status_code == 403
         ok(nbgrader(homes["student3"], "student3", "tok-s3", "fetch_assignment", "ps1", "--course", "cs101"))
+
+
+def test_a_refused_group_fails_the_run_and_names_the_course_only(tmp_path: Path) -> None:
+    """A token the hub does not let read groups (here: a user's): the job fails (the CronJob shows it) and says
+    which course and group, never a member."""
+    groups = {"cs101-instructors": ["teacher1"], "cs101-students": ["student1"]}
+    with hub_user_stub({"tok-sync": "student1"}, groups) as hub_api:
+        result = run_cli(tmp_path, hub_api, "http://127.0.0.1:9/services/ngshare")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "ngshare-sync: cs101: hub refused group 'cs101-instructors' (HTTP 403)\nngshare-sync: courses not synced: cs101\n"
+    )
