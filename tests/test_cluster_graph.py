@@ -80,9 +80,8 @@ def test_join_material_is_minted_once_for_every_join(prod: dict[str, Any]) -> No
     # node's identity (printed by its prepare step) and must pass before kubeadm init and before any
     # join, so the mint, after init, waits for every preparation too. That barrier is the safety
     # guarantee (no two nodes share a product_uuid or MAC); it costs one resource with N
-    # dependencies, not one per worker. `python -m tools.bench_render --workers 1000` measured
-    # 33.4 s CPU at merge time on a loaded machine (per resource about as at 200 workers), OVER the
-    # 20 s target: see the merge commit's note.
+    # dependencies, not one per worker. Each join reaches the mint through its stdin only (one edge:
+    # every edge into a resource after all nodes costs the SDK a walk over all of them).
     assert graph.ancestors("cp-1-mint-join") >= {"cp-1-kubeadm-init", "cp-1-drain-removed-nodes", "cp-1-unique-hosts"}
     assert graph.waits_for("cp-1-mint-join", "worker-1-prepare")
     for node in ["cp-2", "cp-3", "worker-1", "worker-2", "gpu-1"]:

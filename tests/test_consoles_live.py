@@ -11,7 +11,6 @@ logout clears it. (Port 80 is HAProxy's redirect, checked in tests/test_consoles
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import hmac
 import http.client
@@ -28,13 +27,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from components.consoles.proxy import CLIENT_SECRET_ENV, COOKIE_SECRET_ENV, ProxySettings, proxy_args
 from config.consoles import OAUTH2_PROXY_VERSION
+from tests.helpers import free_port, self_signed_certificate
 from tests.oidc_issuer import Issuer, User, start_issuer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,35 +72,6 @@ def _start_stub(stub: Stub) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _certificate(tmp: Path) -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "tls.key").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (tmp / "tls.key").chmod(0o600)
-    return tmp / "tls.crt"
 
 
 @dataclass
@@ -189,12 +156,12 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     tmp = tmp_path_factory.mktemp(f"consoles-{os.getpid()}")
-    cert = _certificate(tmp)
+    cert, _ = self_signed_certificate(tmp, HOST)
     issuer = Issuer(client_id="platform-consoles", client_secret=CLIENT_SECRET)
     issuer_server = start_issuer(issuer)
     stub = Stub()
     stub_server = _start_stub(stub)
-    https_port = _free_port()
+    https_port = free_port()
     args = proxy_args(
         _settings(issuer, stub_server.server_address[1]),
         https_address=f"127.0.0.1:{https_port}",

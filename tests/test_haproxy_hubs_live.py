@@ -26,7 +26,8 @@ import pytest
 from components.haproxy_lb.haproxy_cfg import STATS_URI, render_haproxy_cfg
 from components.haproxy_lb.hub_routes import HubRoute, HubTiming, backend_name, render_hub_sections
 from config.cluster import LoadBalancerConfig
-from tests.test_haproxy_live import _free_port, _self_signed, _wait, start_haproxy  # noqa: F401 (fixture)
+from tests.helpers import free_port, self_signed_certificate
+from tests.test_haproxy_live import LOCALHOST, _wait, start_haproxy  # noqa: F401 (fixture)
 
 INSIDE, OUTSIDE = "127.0.0.1", "127.0.0.2"
 PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -127,7 +128,7 @@ def _refused(call: Callable[[], str]) -> bool:
 @pytest.fixture
 def node_ports(tmp_path: Path) -> Iterator[dict[tuple[str, str], list[_NodePort]]]:
     """(hub, 'https'|'http') -> two stub node ports. teaching gets PROXY v2; exam gets X-Forwarded-For on 80."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path, LOCALHOST)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     servers: dict[tuple[str, str], list[_NodePort]] = {}
@@ -166,8 +167,8 @@ def _config(servers: dict[tuple[str, str], list[_NodePort]], https_port: int, ht
                 assert text.count(old) == 1, old
                 text = text.replace(old, f"server node-{i} {INSIDE}:{stub.server_address[1]} check")
     settings = LoadBalancerConfig(stats_port=stats_port, health_check_interval_ms=200)
-    api = [("cp-1", INSIDE, _free_port())]  # the API part is not exercised here
-    cfg = render_haproxy_cfg(api, INSIDE, _free_port(), settings, stats_bind=INSIDE, hub_sections=text, maxconn=5000)
+    api = [("cp-1", INSIDE, free_port())]  # the API part is not exercised here
+    cfg = render_haproxy_cfg(api, INSIDE, free_port(), settings, stats_bind=INSIDE, hub_sections=text, maxconn=5000)
     if os.geteuid() != 0:  # only root may switch to the haproxy user
         cfg = "\n".join(line for line in cfg.splitlines() if line.strip() not in ("user haproxy", "group haproxy"))
     return cfg
@@ -184,7 +185,7 @@ def test_hubs_are_routed_by_name_restricted_and_survive_a_dead_node(
     node_ports: dict[tuple[str, str], list[_NodePort]],
     start_haproxy: Callable[[str], subprocess.Popen[str]],  # noqa: F811 (fixture)
 ) -> None:
-    https_port, http_port, stats_port = _free_port(), _free_port(), _free_port()
+    https_port, http_port, stats_port = free_port(), free_port(), free_port()
     proc = start_haproxy(_config(node_ports, https_port, http_port, stats_port))
     backends = [backend_name(h, kind) for h in HOSTS for kind in ("https", "http")]
 
@@ -239,14 +240,12 @@ def test_a_host_without_a_port_80_backend_is_redirected_to_https(
     start_haproxy: Callable[[str], subprocess.Popen[str]],  # noqa: F811 (fixture)
 ) -> None:
     """An admin console (oauth2-proxy serves HTTPS only): HAProxy answers its port 80 itself, after the allowlist."""
-    https_port, http_port, stats_port = _free_port(), _free_port(), _free_port()
-    console = HubRoute(
-        "console-yunikorn", "queues.example.org", None, _free_port(), (("node-1", INSIDE),), 100, (f"{INSIDE}/32",)
-    )
+    https_port, http_port, stats_port = free_port(), free_port(), free_port()
+    console = HubRoute("console-yunikorn", "queues.example.org", None, free_port(), (("node-1", INSIDE),), 100, (f"{INSIDE}/32",))
     text = render_hub_sections([console], INSIDE, https_port=https_port, http_port=http_port, timing=HubTiming(3600, 200))
     settings = LoadBalancerConfig(stats_port=stats_port, health_check_interval_ms=200)
     cfg = render_haproxy_cfg(
-        [("cp-1", INSIDE, _free_port())], INSIDE, _free_port(), settings, stats_bind=INSIDE, hub_sections=text, maxconn=5000
+        [("cp-1", INSIDE, free_port())], INSIDE, free_port(), settings, stats_bind=INSIDE, hub_sections=text, maxconn=5000
     )
     if os.geteuid() != 0:
         cfg = "\n".join(line for line in cfg.splitlines() if line.strip() not in ("user haproxy", "group haproxy"))

@@ -6,7 +6,6 @@ Everything listens on 127.0.0.1 only; haproxy and the servers are always stopped
 from __future__ import annotations
 
 import csv
-import datetime
 import http.client
 import io
 import os
@@ -18,7 +17,6 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -26,44 +24,10 @@ import pytest
 from components.haproxy_lb.haproxy_cfg import BACKEND_NAME, STATS_URI, render_haproxy_cfg
 from components.haproxy_lb.keepalived import render_check_script
 from config.cluster import LoadBalancerConfig
-from tests.helpers import require_tool
+from tests.helpers import free_port, require_tool, self_signed_certificate
 
 LOCALHOST = "127.0.0.1"
 REQUESTS_AFTER_FAILURE = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(LOCALHOST))]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "tls.crt", tmp_path / "tls.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
 
 
 class _ReadyzHandler(BaseHTTPRequestHandler):
@@ -98,7 +62,7 @@ class _TlsServer(ThreadingHTTPServer):
 @pytest.fixture
 def api_servers(tmp_path: Path) -> Iterator[list[tuple[int, Callable[[], None]]]]:
     """Three TLS servers answering /readyz; each with a `stop` callable."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path, LOCALHOST)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     servers: list[_TlsServer] = []
@@ -115,7 +79,7 @@ def api_servers(tmp_path: Path) -> Iterator[list[tuple[int, Callable[[], None]]]
 
     try:
         for _ in range(3):
-            server = _TlsServer(_free_port(), context)
+            server = _TlsServer(free_port(), context)
             servers.append(server)
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         yield [(s.server_address[1], stopper(i)) for i, s in enumerate(servers)]
@@ -192,7 +156,7 @@ def test_no_request_fails_when_an_api_server_dies(
     start_haproxy: Callable[[str], subprocess.Popen[str]],
     tmp_path: Path,
 ) -> None:
-    frontend, stats_port = _free_port(), _free_port()
+    frontend, stats_port = free_port(), free_port()
     settings = LoadBalancerConfig(stats_port=stats_port, health_check_interval_ms=200)
     backends = [(f"cp-{i + 1}", LOCALHOST, port) for i, (port, _) in enumerate(api_servers)]
     cfg = render_haproxy_cfg(backends, LOCALHOST, frontend, settings, stats_bind=LOCALHOST)

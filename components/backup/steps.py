@@ -29,7 +29,7 @@ def _embedded(name: str, bodies: list[Path], params: dict[str, str | int | bool]
         embedded[f"{key}_PATH"] = spec.path
         embedded[f"{key}_MODE"] = spec.mode
         embedded[f"{key}_B64"] = base64.b64encode(spec.content.encode()).decode()
-    script = render_script(name, bodies, {**params, **embedded})
+    script = render_script(name, [SCRIPTS / "embedded-files.sh", *bodies], {**params, **embedded})
     return dataclasses.replace(script, files={spec.path: spec for spec in files.values()})
 
 

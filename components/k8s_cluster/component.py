@@ -199,7 +199,9 @@ class K8sHACluster(pulumi.ComponentResource):
         # 6. Day-2 (components/k8s_cluster/lifecycle.py): renewals, expiry checks, Secrets rewritten
         # with the newest key, and upgrades by config change (Calico above moves first). Charts do
         # not wait for them: a rolling upgrade keeps the cluster serving.
-        self.day2 = lifecycle.day2_steps(self, cfg, access, after=[calico, nodes_ready], renewed_first=renewed)
+        self.day2 = lifecycle.day2_steps(
+            self, cfg, access, after=[calico, nodes_ready], renewed_first=renewed, api=kubeconfig_step
+        )
         self.control_plane_nodes = [n.name for n in inv.control_planes]
         self.worker_nodes = [n.name for n in inv.workers]
         self.register_outputs(
@@ -237,7 +239,9 @@ class K8sHACluster(pulumi.ComponentResource):
             "kubeadm-join",
             steps.join(self._cfg, first, node, list(self._extra(node).taints)),
             parent=self,
-            depends_on=[self.prepared[node.name], mint, *self._lane((waves.JOIN, node.name))],
+            # After the mint through its output alone: every dependency edge the SDK registers
+            # walks everything before it (its cycle check), and the mint sits after all nodes.
+            depends_on=[self.prepared[node.name], *self._lane((waves.JOIN, node.name))],
             stdin=minted.apply(lambda out: steps.join_material(out, control_plane)),
             delete=steps.reset(node),
             # A later mint (nodes added) must not re-run the joins of nodes already in the cluster.

@@ -78,8 +78,10 @@ def day2_steps(
     access: Mapping[str, NodeAccess],
     after: Sequence[pulumi.Resource],
     renewed_first: Sequence[pulumi.Resource],
+    api: pulumi.Resource,
 ) -> list[pulumi.Resource]:
-    """Everything after the cluster is Ready; returns the last steps (nothing else waits for them)."""
+    """Everything after the cluster is Ready; returns the last steps (nothing else waits for them).
+    `api` is the step after which the API server answers with the admin credentials."""
     first, *other_cps = cfg.inventory.control_planes
     done: list[pulumi.Resource] = []
     # Renewal on the other control planes, one at a time after the first.
@@ -109,11 +111,15 @@ def day2_steps(
                 triggers=[cfg.cluster.encryption_at_rest.keys[0]],
             )
         )
-    return done + upgrade_steps(parent, cfg, access, [*after, *previous])
+    return done + upgrade_steps(parent, cfg, access, [*after, *previous], api)
 
 
 def upgrade_steps(
-    parent: pulumi.Resource, cfg: PlatformConfig, access: Mapping[str, NodeAccess], after: Sequence[pulumi.Resource]
+    parent: pulumi.Resource,
+    cfg: PlatformConfig,
+    access: Mapping[str, NodeAccess],
+    after: Sequence[pulumi.Resource],
+    api: pulumi.Resource,
 ) -> list[pulumi.Resource]:
     """One upgrade step per node, in kubeadm's order; a no-op on nodes already at the version."""
     previous: list[pulumi.Resource] = list(after)
@@ -127,7 +133,10 @@ def upgrade_steps(
         "upgrade-credentials",
         upgrade_scripts.upgrade_credentials(first),
         parent=parent,
-        depends_on=list(after),
+        # Only the API is needed. Every worker's upgrade reads this step's output, and each such
+        # edge costs the SDK a walk over everything before the step (its cycle check): after the
+        # API server it is the cluster's bootstrap, after Calico and Ready it would be every node's.
+        depends_on=[api],
         prints_secrets=True,
         # A fresh token for every target version (it expires after TOKEN_DURATION).
         triggers=[cfg.cluster.kubernetes_version],
@@ -141,7 +150,8 @@ def upgrade_steps(
                 "upgrade",
                 upgrade_scripts.upgrade_node(cfg, node),
                 parent=parent,
-                depends_on=[*previous, credentials],
+                # After the credentials through stdin alone (see _join in component.py).
+                depends_on=previous,
                 stdin=kubeconfig,
             )
             for node in batch

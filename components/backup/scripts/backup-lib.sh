@@ -41,6 +41,27 @@ ensure_repository() {
   restic_run init >&2
 }
 
+# restore_hub_db_file HUB SNAPSHOT STAGING_DIR NAME: hub HUB's hub-db snapshot SNAPSHOT (`latest`: its
+# newest on this host) restored under a fresh root-only folder in STAGING_DIR. Sets RESTORE_SNAPSHOT
+# (the snapshot id), RESTORE_STAGING (that folder, for the caller to remove) and RESTORED_FILE (the
+# path of the file called NAME in it).
+restore_hub_db_file() {
+  local hub=$1 snapshot=$2 staging_dir=$3 name=$4
+  if [[ "$snapshot" == latest ]]; then
+    RESTORE_SNAPSHOT=$(restic_run snapshots --host "$HOST_TAG" --tag "hub=${hub}" --compact |
+      awk 'length($1) == 8 && $1 ~ /^[0-9a-f]+$/ { id = $1 } END { print id }')
+  else
+    RESTORE_SNAPSHOT=$snapshot
+  fi
+  [[ -n "$RESTORE_SNAPSHOT" ]] || die "no hub-db snapshot of hub ${hub}"
+  mkdir -p "$staging_dir"
+  chmod 0700 "$staging_dir"
+  RESTORE_STAGING=$(mktemp -d "${staging_dir}/hub-db.XXXXXX")
+  restic_run restore "$RESTORE_SNAPSHOT" --target "$RESTORE_STAGING" >&2
+  RESTORED_FILE=$(find "$RESTORE_STAGING" -type f -name "$name" | head -n1)
+  [[ -n "$RESTORED_FILE" ]] || die "snapshot ${RESTORE_SNAPSHOT} holds no ${name}"
+}
+
 # prune_snapshots TAG: drop snapshots beyond the retention (FORGET_ARGS) for this host and tag.
 prune_snapshots() {
   local keep=()

@@ -76,26 +76,7 @@ fi
 [[ -z "$ETCD_CLIENT_VERSION" ]] || install_etcd_client
 write_secrets
 
-units_changed=0
-read -r -a file_vars <<<"$HOST_FILES"
-for var in "${file_vars[@]}"; do
-  path_var="${var}_PATH"
-  mode_var="${var}_MODE"
-  b64_var="${var}_B64"
-  install_file "${HOST_ROOT:-}${!path_var}" "${!mode_var}" "$(base64 -d <<<"${!b64_var}")"
-  if ((FILE_CHANGED)) && [[ "${!path_var}" == /etc/systemd/system/* ]]; then
-    units_changed=1
-  fi
-done
+install_embedded_files
 ensure_repository
-
-read -r -a timer_units <<<"$TIMERS"
-if [[ -z "$HOST_ROOT" && -d /run/systemd/system ]]; then
-  ((units_changed)) && timeout 120 systemctl daemon-reload
-  for timer in "${timer_units[@]}"; do
-    timeout 120 systemctl enable --now "${timer}" >/dev/null
-  done
-else
-  log "no systemd here (or HOST_ROOT set): timers ${timer_units[*]} installed, not started"
-fi
-log "backups installed: ${timer_units[*]}"
+enable_timers
+log "backups installed: ${TIMERS}"

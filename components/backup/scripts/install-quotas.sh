@@ -8,23 +8,7 @@
 
 check_project_quotas "$EXPORT_PATH" >/dev/null
 apt_install xfsprogs
-units_changed=0
-read -r -a file_vars <<<"$HOST_FILES"
-for var in "${file_vars[@]}"; do
-  path_var="${var}_PATH"
-  mode_var="${var}_MODE"
-  b64_var="${var}_B64"
-  install_file "${HOST_ROOT:-}${!path_var}" "${!mode_var}" "$(base64 -d <<<"${!b64_var}")"
-  if ((FILE_CHANGED)) && [[ "${!path_var}" == /etc/systemd/system/* ]]; then
-    units_changed=1
-  fi
-done
+install_embedded_files
 timeout 1800 "$RECONCILE_PATH"
-read -r -a timer_units <<<"$TIMERS"
-if [[ -d /run/systemd/system ]]; then
-  ((units_changed)) && timeout 120 systemctl daemon-reload
-  for timer in "${timer_units[@]}"; do
-    timeout 120 systemctl enable --now "${timer}" >/dev/null
-  done
-fi
-log "quotas reconciled; timers: ${timer_units[*]}"
+enable_timers
+log "quotas reconciled; timers: ${TIMERS}"

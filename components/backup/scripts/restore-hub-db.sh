@@ -6,19 +6,8 @@
 # Parameters: HUB, DB_FILE, SNAPSHOT (`latest` or a restic snapshot id), STAGING_DIR, DB_UID, DB_GID,
 # plus backup-lib.sh's.
 
-if [[ "$SNAPSHOT" == latest ]]; then
-  chosen=$(restic_run snapshots --host "$HOST_TAG" --tag "hub=${HUB}" --compact |
-    awk 'length($1) == 8 && $1 ~ /^[0-9a-f]+$/ { id = $1 } END { print id }')
-else
-  chosen=$SNAPSHOT
-fi
-[[ -n "$chosen" ]] || die "no hub-db snapshot of hub ${HUB}"
-mkdir -p "$STAGING_DIR"
-chmod 0700 "$STAGING_DIR"
-staging=$(mktemp -d "${STAGING_DIR}/hub-db.XXXXXX")
-restic_run restore "$chosen" --target "$staging" >&2
-copy=$(find "$staging" -type f -name jupyterhub.sqlite | head -n1)
-[[ -n "$copy" ]] || die "snapshot ${chosen} holds no jupyterhub.sqlite"
+restore_hub_db_file "$HUB" "$SNAPSHOT" "$STAGING_DIR" jupyterhub.sqlite
+copy=$RESTORED_FILE
 check=$(timeout 600 sqlite3 "$copy" 'PRAGMA integrity_check;')
 [[ "$check" == ok ]] || die "the restored copy fails its integrity check: ${check}"
 if [[ -f "$DB_FILE" ]]; then
@@ -28,5 +17,5 @@ if [[ -f "$DB_FILE" ]]; then
 fi
 install -m 0644 -o "$DB_UID" -g "$DB_GID" "$copy" "${DB_FILE}.restoring"
 mv -f "${DB_FILE}.restoring" "$DB_FILE"
-rm -rf "$staging"
-log "hub ${HUB}: database restored from ${chosen}"
+rm -rf "$RESTORE_STAGING"
+log "hub ${HUB}: database restored from ${RESTORE_SNAPSHOT}"

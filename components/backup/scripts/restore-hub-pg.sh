@@ -14,22 +14,11 @@ pg() {
 }
 
 check_secret_file "$PGPASSFILE"
-if [[ "$SNAPSHOT" == latest ]]; then
-  chosen=$(restic_run snapshots --host "$HOST_TAG" --tag "hub=${HUB}" --compact |
-    awk 'length($1) == 8 && $1 ~ /^[0-9a-f]+$/ { id = $1 } END { print id }')
-else
-  chosen=$SNAPSHOT
-fi
-[[ -n "$chosen" ]] || die "no hub-db snapshot of hub ${HUB}"
-mkdir -p "$STAGING_DIR"
-chmod 0700 "$STAGING_DIR"
-staging=$(mktemp -d "${STAGING_DIR}/hub-db.XXXXXX")
-restic_run restore "$chosen" --target "$staging" >&2
-dump=$(find "$staging" -type f -name jupyterhub.pgdump | head -n1)
-[[ -n "$dump" ]] || die "snapshot ${chosen} holds no jupyterhub.pgdump"
+restore_hub_db_file "$HUB" "$SNAPSHOT" "$STAGING_DIR" jupyterhub.pgdump
+dump=$RESTORED_FILE
 aside="${STAGING_DIR}/${HUB}-before-restore-$(date +%Y%m%d-%H%M%S).pgdump"
 pg pg_dump --format=custom --dbname "$PG_DB" --file "$aside"
 log "kept the current database as ${aside}"
 pg pg_restore --clean --if-exists --no-owner --single-transaction --dbname "$PG_DB" "$dump"
-rm -rf "$staging"
-log "hub ${HUB}: database restored from ${chosen}"
+rm -rf "$RESTORE_STAGING"
+log "hub ${HUB}: database restored from ${RESTORE_SNAPSHOT}"
