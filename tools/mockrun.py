@@ -22,6 +22,8 @@ from components.common import artifacts
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
+# components.common.generated_secret.GeneratedSecret (a dynamic resource): its value comes from its provider.
+GENERATED_SECRET_TYPE = "pulumi-python:dynamic/generated:Secret"
 
 
 def redact(value: Any) -> Any:
@@ -95,9 +97,8 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
     if typ == "command:remote:Command":
         outputs.setdefault("stdout", f"<stdout of {name}>")
         outputs.setdefault("stderr", "")
-    elif typ.startswith("random:index/random"):
-        outputs.setdefault("result", f"<random {name}>")
-        outputs.setdefault("hex", f"<random hex {name}>")
+    elif typ == GENERATED_SECRET_TYPE:
+        outputs["value"] = f"<generated {inputs.get('alphabet')} {name}>"
     elif typ == "kubernetes:helm.sh/v3:Release":
         outputs.setdefault("status", {"namespace": inputs.get("namespace", "default"), "name": inputs.get("name", name)})
     return outputs
