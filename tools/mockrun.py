@@ -64,6 +64,7 @@ class Registration:
     depends_on: list[str]
     provider: str | None
     protect: bool
+    retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: list[str]
     additional_secret_outputs: list[str]
@@ -84,6 +85,7 @@ class Registration:
             "depends_on": self.depends_on,
             "provider": self.provider,
             "protect": self.protect,
+            "retain_on_delete": self.retain_on_delete,
             "delete_before_replace": self.delete_before_replace,
             "ignore_changes": self.ignore_changes,
             "additional_secret_outputs": self.additional_secret_outputs,
@@ -139,6 +141,7 @@ class _Monitor(mocks.MockMonitor):
                 depends_on=sorted(d for d in deps if d),
                 provider=provider,
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 ignore_changes=sorted(request.ignoreChanges),
                 additional_secret_outputs=sorted(request.additionalSecretOutputs),
