@@ -1,6 +1,6 @@
 """The cluster part of the real-engine tier, without the engine or the API server: its PKI (a TLS server
 on 127.0.0.1 that demands the client certificate), the existing-cluster stack file, the objects expected
-from a plan and what each check accepts, and the test-only skipAwait transformation."""
+from a plan and what each check accepts, and the test-only transformation for a cluster without controllers."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def test_after_destroy_only_retained_objects_and_terminating_namespaces_remain(
     ]
 
 
-def test_the_cluster_program_marks_only_controller_kinds_skip_await(tmp_path: Path) -> None:
+def test_the_cluster_program_deletes_in_background_and_skips_waits_only_for_controller_kinds(tmp_path: Path) -> None:
     (tmp_path / "__main__.py").write_text((ROOT / "tools" / "e2e_cluster" / "__main__.py").read_text())
     (tmp_path / "platform_main.py").write_text(
         "import pulumi_kubernetes as k8s\n"
@@ -173,8 +173,9 @@ def test_the_cluster_program_marks_only_controller_kinds_skip_await(tmp_path: Pa
 
     recorder = mockrun.run("jupyterhub-platform", "e2e-cluster", program)
     annotations = {r.name: r.inputs["metadata"].get("annotations") for r in recorder.registrations.values()}
+    background = {"pulumi.com/deletionPropagationPolicy": "background"}
     assert annotations == {
-        "ns": {"keep": "me", "pulumi.com/skipAwait": "true"},
-        "pvc": {"pulumi.com/skipAwait": "true"},
-        "secret": None,
+        "ns": {"keep": "me", "pulumi.com/skipAwait": "true", **background},
+        "pvc": {"pulumi.com/skipAwait": "true", **background},
+        "secret": background,
     }

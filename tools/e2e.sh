@@ -29,16 +29,21 @@ parts=("$@")
 bin=${JHP_ENGINE_BIN:-$(bash tools/engine/build.sh | tail -n 1)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/jhp-e2e.XXXXXX")
 pids=() # every background process this script starts (chart servers, moto_server, etcd, kube-apiserver)
+started() { # started PID: stopped at exit, newest first; disowned so that bash reports nothing about it
+  pids=("$1" "${pids[@]}")
+  disown "$1"
+}
 cleanup() {
   local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for pid in "${pids[@]}"; do # kube-apiserver before etcd: each gets 15 s to stop, then is killed
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # a stopped run still stops its servers (through the EXIT trap)
 
 passed=0
 failed=0
@@ -76,7 +81,7 @@ new_project() { # new_project DIR MAIN: a copy of the program (stack files and s
 serve_charts() { # serve_charts DIR: an HTTP chart repository of DIR (filled later is fine) on 127.0.0.1 at $served_url
   mkdir -p "$1"
   "$python" -m tools.e2e_support serve "$1" "$1.port" > "$1.log" 2>&1 &
-  pids+=($!)
+  started $!
   for _ in $(seq 100); do [[ -s $1.port ]] && break; sleep 0.1; done
   [[ -s $1.port ]] || { echo "e2e: the chart server did not start" >&2; exit 1; }
   served_url="http://127.0.0.1:$(cat "$1.port")"
@@ -154,7 +159,7 @@ contract_destroy() { in_contract destroy --yes && published absent; }
 
 contract_tier() {
   "$python" -m tools.e2e_support s3-server "$work/s3-port" > "$work/s3.log" 2>&1 &
-  pids+=($!)
+  started $!
   for _ in $(seq 200); do [[ -s $work/s3-port ]] && break; sleep 0.1; done
   [[ -s $work/s3-port ]] || { echo "e2e: moto_server did not start" >&2; exit 1; }
   s3_url="http://127.0.0.1:$(cat "$work/s3-port")"
@@ -177,7 +182,7 @@ start_cluster() { # CA and certs, etcd, kube-apiserver on free 127.0.0.1 ports; 
     --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "e2e=http://127.0.0.1:$peer_port" \
     > "$kube/etcd.log" 2>&1 &
-  pids+=($!)
+  started $!
   # No controller-manager, scheduler or kubelet; the endpoint reconciler is off, so the server writes no
   # address of its own anywhere (10.96.0.0/24 is only the range it allocates Service IPs from).
   "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --bind-address 127.0.0.1 \
@@ -187,7 +192,7 @@ start_cluster() { # CA and certs, etcd, kube-apiserver on free 127.0.0.1 ports; 
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$kube/pki/sa.pub" \
     --service-account-signing-key-file "$kube/pki/sa.key" --cert-dir "$kube/certs" --profiling=false \
     > "$kube/apiserver.log" 2>&1 &
-  pids+=($!)
+  started $!
   kube_url="https://127.0.0.1:$api_port"
   local start=$SECONDS
   "$python" -m tools.e2e_kube wait-ready "$kube/pki" "$kube_url" 240 \
@@ -195,12 +200,12 @@ start_cluster() { # CA and certs, etcd, kube-apiserver on free 127.0.0.1 ports; 
   echo "e2e: kube-apiserver ready after $((SECONDS - start)) s at $kube_url"
 }
 
-in_cluster() { # in_cluster LOG PULUMI-ARGS...: one timed pulumi command on the cluster stack
-  local log=$work/cluster-$1.log start; shift
+in_cluster() { # in_cluster LABEL PULUMI-ARGS...: one timed pulumi command on the cluster stack
+  local label=$1 start; shift
   start=$(date +%s%N)
-  (cd "$cluster" && timeout 900 pulumi "$@" --stack e2e-cluster --non-interactive) > "$log" 2>&1 \
-    || { tail -n 40 "$log" >&2; return 1; }
-  echo "e2e: pulumi $1 took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  (cd "$cluster" && timeout 900 pulumi "$@" --stack e2e-cluster --non-interactive) > "$work/cluster-$label.log" 2>&1 \
+    || { tail -n 40 "$work/cluster-$label.log" >&2; return 1; }
+  echo "e2e: pulumi $label took $(( ($(date +%s%N) - start) / 1000000 )) ms"
 }
 
 objects() { # objects WHEN: the stack's objects in the API server as expected at that point (tools/e2e_kube.py)
@@ -224,13 +229,14 @@ cluster_init() {
   done < "$work/secrets-cluster"
 }
 
-destroy_refused() { # destroy must fail on the protected resources and leave every protected object
+destroy_refused() { # destroy must fail on the protected resources before deleting anything at all
+  local log=$work/cluster-destroy-protected.log
   if in_cluster destroy-protected destroy --yes 2>/dev/null; then
     echo "e2e: pulumi destroy succeeded although the stack holds protected resources" >&2; return 1
   fi
-  grep -q "protect" "$work/cluster-destroy-protected.log" \
-    || { echo "e2e: destroy failed, but not because of protection:" >&2; tail -n 20 "$work/cluster-destroy-protected.log" >&2; return 1; }
-  objects protected
+  grep -q "cannot be deleted.*because it is protected\|because it is protected" "$log" \
+    || { echo "e2e: destroy failed, but not because of protection:" >&2; tail -n 20 "$log" >&2; return 1; }
+  objects protected && objects unchanged
 }
 
 destroy_unprotected() { # after `pulumi state unprotect --all`: everything goes except the retained volumes
