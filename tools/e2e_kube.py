@@ -268,11 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     stack.add_argument("charts_url")
     stack.add_argument("out", type=Path)
     objects = sub.add_parser("objects")
-    objects.add_argument("plan", type=Path)
-    objects.add_argument("dir", type=Path)
-    objects.add_argument("url")
-    objects.add_argument("when", choices=["up", "unchanged", "protected", "destroyed"])
-    objects.add_argument("snapshot", type=Path)
+    for name in ("plan", "dir", "url", "when", "snapshot"):
+        objects.add_argument(name, type=str if name in ("url", "when") else Path)
     args = parser.parse_args(argv)
     if args.command == "pki":
         write_pki(args.dir)
