@@ -1,5 +1,6 @@
 """The platform program, unchanged, for `tools/e2e.sh cluster`: e2e.sh copies the project's own
-`__main__.py` beside this file as `platform_main.py` and this runs it, after test-only adjustments for a cluster without controllers.
+`__main__.py` beside this file as `platform_main.py` and this runs it, after test-only adjustments
+for a cluster without controllers.
 
 The API server the tier starts has no kube-controller-manager (and no kubelet), so two things a real
 cluster's controllers do never happen here, and the kubernetes provider would wait for them forever:
