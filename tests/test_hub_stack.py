@@ -14,6 +14,7 @@ import yaml
 from components.jupyterhub.component import TYPE
 from tests.helpers import IN_CI
 from tests.test_jupyterhub_values import schema_errors
+from tools.mockrun import GENERATED_SECRET_TYPE
 
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
 
@@ -53,7 +54,7 @@ def test_prod_hub_secrets_are_secret_and_protected(rendered: Rendered) -> None:
     for secret in _resources(plan, "kubernetes:core/v1:Secret"):
         if secret["name"].startswith("hub-"):
             assert secret["inputs"]["stringData"] == "[secret]"
-    randoms = [r for r in _resources(plan, "random:index/randomBytes:RandomBytes") if r["name"].startswith("hub-")]
+    randoms = [r for r in _resources(plan, GENERATED_SECRET_TYPE) if r["name"].startswith("hub-")]
     # cookie secret, CryptKeeper key, proxy token and (with monitoring) the metrics token of each of 3 hubs,
     # plus the ngshare and sync service tokens of the two hubs offering courses (teaching, exam)
     assert len(randoms) == 16 and all(r["protect"] for r in randoms)

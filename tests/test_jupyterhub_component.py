@@ -102,9 +102,9 @@ def test_secrets_stay_secret_and_out_of_plain_values() -> None:
     assert isinstance(redacted_values, dict) and "secretToken" not in redacted_values["proxy"]
     assert mockrun.redact(release.raw_inputs["valueYamlFiles"]) == mockrun.SECRET_MARK
     (token_file,) = release.inputs["valueYamlFiles"]
-    assert yaml.safe_load(token_file.text) == {"proxy": {"secretToken": "<random hex hub-teaching-proxy-token>"}}
+    assert yaml.safe_load(token_file.text) == {"proxy": {"secretToken": "<generated hex hub-teaching-proxy-token>"}}
     assert "client-s3cret" not in yaml.safe_dump(release.inputs["values"])
-    assert "<random hex" not in yaml.safe_dump(redacted_values)
+    assert "<generated hex" not in yaml.safe_dump(redacted_values)
     data = secret.inputs["stringData"]
     assert set(data) == {
         "hub.config.JupyterHub.cookie_secret",
@@ -121,9 +121,10 @@ def test_secrets_stay_secret_and_out_of_plain_values() -> None:
 
 def test_generated_secrets_are_protected_and_stable() -> None:
     rec = run(platform(), {"hub_teaching_oauth_client_secret": "s"})
-    randoms = rec.by_type("random:index/randomBytes:RandomBytes")
+    randoms = rec.by_type(mockrun.GENERATED_SECRET_TYPE)
     assert [r.name for r in randoms] == ["hub-teaching-cookie-secret", "hub-teaching-crypt-key", "hub-teaching-proxy-token"]
-    assert all(r.protect and r.inputs["length"] == 32 for r in randoms)
+    assert all(r.protect and r.inputs["length"] == 32 and r.inputs["alphabet"] == "hex" for r in randoms)
+    assert all(r.additional_secret_outputs == ["value"] for r in randoms)
     assert rec.named("hub-teaching-namespace").protect
     unprotected = run(platform(protect=False), {"hub_teaching_oauth_client_secret": "s"})
     assert not unprotected.named("hub-teaching-namespace").protect

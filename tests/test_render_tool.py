@@ -18,7 +18,7 @@ from tools import render as render_tool
 
 Rendered = Callable[[str], tuple[dict[str, Any], Path]]
 RESOURCE_KEYS = {
-    "type", "name", "urn", "parent", "depends_on", "provider", "protect",
+    "type", "name", "urn", "parent", "depends_on", "provider", "protect", "retain_on_delete",
     "delete_before_replace", "ignore_changes", "additional_secret_outputs", "inputs",
 }  # fmt: skip
 

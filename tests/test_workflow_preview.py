@@ -82,6 +82,31 @@ def test_pulumi_preview_job(workflow: dict[Any, Any]) -> None:
     assert "unreachable from GitHub-hosted runners" in WORKFLOW.read_text()
 
 
+def test_pulumi_preview_falls_back_to_the_engine_build(workflow: dict[Any, Any], tmp_path: Path) -> None:
+    job = workflow["jobs"]["pulumi-preview"]
+    choose = next(s for s in _steps(job) if s.get("id") == "cli")
+    assert "bash tools/engine/build.sh" in choose["run"]
+    assert _uses(job, "pulumi/actions@")["if"] == "steps.cli.outputs.engine == 'installed'"
+    built = [s for s in _steps(job) if s.get("if") == "steps.cli.outputs.engine == 'built'"]
+    assert [s.get("name") or s["uses"].split("@")[0] for s in built] == [
+        "pulumi preview --diff with the engine build", "marocchino/sticky-pull-request-comment", "fail when the preview failed"
+    ]
+    preview = built[0]
+    assert preview["env"]["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
+    assert preview["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+    assert "preview-only stand-in" in preview["run"] and "4.25.0" in preview["run"], "the comment says how diffs mislead"
+    # A runner with a Pulumi CLI on PATH keeps using it (pulumi/actions); nothing is built.
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "pulumi").write_text("#!/bin/sh\nexit 0\n")
+    (fake_bin / "pulumi").chmod(0o755)
+    output = tmp_path / "github_output"
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output),
+           "GITHUB_PATH": str(tmp_path / "github_path")}
+    subprocess.run(["bash", "-c", choose["run"]], cwd=tmp_path, env=env, check=True, timeout=60)
+    assert output.read_text() == "engine=installed\n" and not (tmp_path / "github_path").exists()
+
+
 def test_actions_pinned_and_no_expressions_in_scripts(workflow: dict[Any, Any]) -> None:
     for name, job in workflow["jobs"].items():
         for step in _steps(job):

@@ -22,6 +22,8 @@ from components.common import artifacts
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
+# components.common.generated_secret.GeneratedSecret (a dynamic resource): its value comes from its provider.
+GENERATED_SECRET_TYPE = "pulumi-python:dynamic/generated:Secret"
 
 
 def redact(value: Any) -> Any:
@@ -62,6 +64,7 @@ class Registration:
     depends_on: list[str]
     provider: str | None
     protect: bool
+    retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: list[str]
     additional_secret_outputs: list[str]
@@ -82,6 +85,7 @@ class Registration:
             "depends_on": self.depends_on,
             "provider": self.provider,
             "protect": self.protect,
+            "retain_on_delete": self.retain_on_delete,
             "delete_before_replace": self.delete_before_replace,
             "ignore_changes": self.ignore_changes,
             "additional_secret_outputs": self.additional_secret_outputs,
@@ -95,9 +99,8 @@ def _mock_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
     if typ == "command:remote:Command":
         outputs.setdefault("stdout", f"<stdout of {name}>")
         outputs.setdefault("stderr", "")
-    elif typ.startswith("random:index/random"):
-        outputs.setdefault("result", f"<random {name}>")
-        outputs.setdefault("hex", f"<random hex {name}>")
+    elif typ == GENERATED_SECRET_TYPE:
+        outputs["value"] = f"<generated {inputs.get('alphabet')} {name}>"
     elif typ == "kubernetes:helm.sh/v3:Release":
         outputs.setdefault("status", {"namespace": inputs.get("namespace", "default"), "name": inputs.get("name", name)})
     return outputs
@@ -138,6 +141,7 @@ class _Monitor(mocks.MockMonitor):
                 depends_on=sorted(d for d in deps if d),
                 provider=provider,
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 ignore_changes=sorted(request.ignoreChanges),
                 additional_secret_outputs=sorted(request.additionalSecretOutputs),

@@ -43,5 +43,5 @@ venv/bin/python -m pytest -q "$@"
 if bash tools/engine/build.sh --if-built >/dev/null 2>&1; then
   bash tools/e2e.sh
 else
-  echo "real-engine tier not run: no engine build in the cache (bash tools/engine/build.sh makes one)"
+  echo "real-engine tier not run: no complete engine build (engine, kube-apiserver, etcd) in the cache (bash tools/engine/build.sh makes one)"
 fi

@@ -13,8 +13,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
+from components.common.generated_secret import GeneratedSecret
 from components.consoles.proxy import deployment_manifest, namespace_manifest, service_manifest
 from components.consoles.settings import proxy_settings
 from config.consoles import CLIENT_SECRET_KEY, console_secret_key
@@ -62,14 +62,14 @@ class AdminConsoles(pulumi.ComponentResource):
             base = f"{name}-{console.name}"
             # Kept in state: a new cookie secret only logs the administrators out. 32 letters and digits
             # are a 32-byte AES key as oauth2-proxy reads it.
-            cookie = random.RandomPassword(
-                f"{base}-cookie-secret", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            cookie = GeneratedSecret(
+                f"{base}-cookie-secret", alphabet="alphanumeric", length=32, opts=pulumi.ResourceOptions(parent=self)
             )
             secret = k8s.core.v1.Secret(
                 f"{base}-secret",
                 metadata={"name": f"{s.resource_name}-oauth2", "namespace": ns},
                 type="Opaque",
-                string_data={"client-secret": client_secret, "cookie-secret": cookie.result},
+                string_data={"client-secret": client_secret, "cookie-secret": cookie.value},
                 opts=after_namespace,
             )
             tls = k8s.core.v1.Secret(

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 import yaml
 
 from components.common.charts import pinned_release
+from components.common.generated_secret import GeneratedSecret
 from components.courses import ngshare
 from components.courses.component import NgshareExchange
 from components.jupyterhub import auth as hub_auth
@@ -138,10 +138,10 @@ class JupyterHubRelease(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=hub.protect)
         # Stable across runs (kept in state): a new cookie secret logs everyone out, a new CryptKeeper
         # key makes stored auth state unreadable.
-        cookie = random.RandomBytes(f"{name}-cookie-secret", length=32, opts=keep)
-        crypt_key = random.RandomBytes(f"{name}-crypt-key", length=32, opts=keep)
-        proxy_token = random.RandomBytes(f"{name}-proxy-token", length=32, opts=keep)
-        generated = {"hub.config.JupyterHub.cookie_secret": cookie.hex, "hub.config.CryptKeeper.keys": crypt_key.hex}
+        cookie = GeneratedSecret(f"{name}-cookie-secret", alphabet="hex", length=32, opts=keep)
+        crypt_key = GeneratedSecret(f"{name}-crypt-key", alphabet="hex", length=32, opts=keep)
+        proxy_token = GeneratedSecret(f"{name}-proxy-token", alphabet="hex", length=32, opts=keep)
+        generated = {"hub.config.JupyterHub.cookie_secret": cookie.value, "hub.config.CryptKeeper.keys": crypt_key.value}
         after_namespace = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
         platform_secret = k8s.core.v1.Secret(
             f"{name}-platform-secrets",
@@ -167,28 +167,30 @@ class JupyterHubRelease(pulumi.ComponentResource):
         values: dict[str, Any] = render_values(cfg, hub, HubStorage(claims.home_claim, shared))
         # Monitoring: a `prometheus` service whose only scope is read:metrics, with its own random token.
         values = hub_metrics.merge(values, hub_metrics.hub_metrics_values(cfg))
-        metrics_token = random.RandomBytes(f"{name}-metrics-token", length=32, opts=keep) if cfg.monitoring else None
+        metrics_token = (
+            GeneratedSecret(f"{name}-metrics-token", alphabet="hex", length=32, opts=keep) if cfg.monitoring else None
+        )
         if metrics_token is not None:
             prerequisites.append(k8s.core.v1.Secret(
                 f"{name}-metrics-token-secret",
                 metadata={"name": scrape.HUB_TOKEN_SECRET, "namespace": ns},
-                string_data={scrape.HUB_TOKEN_KEY: _secret(metrics_token.hex)},
+                string_data={scrape.HUB_TOKEN_KEY: _secret(metrics_token.value)},
                 opts=after_namespace,
             ))
         # The nbgrader exchange (hubs offering a course): ngshare and its sync, two hub services with their own
         # random tokens (in the secret values file, like the metrics token; their plain values are in `values`).
         exchange_tokens: list[pulumi.Output[str]] = []
         if ngshare.runs_exchange(cfg, hub):
-            service_token = random.RandomBytes(f"{name}-ngshare-token", length=32, opts=keep)
-            sync_token = random.RandomBytes(f"{name}-ngshare-sync-token", length=32, opts=keep)
-            exchange_tokens = [service_token.hex, sync_token.hex]
+            service_token = GeneratedSecret(f"{name}-ngshare-token", alphabet="hex", length=32, opts=keep)
+            sync_token = GeneratedSecret(f"{name}-ngshare-sync-token", alphabet="hex", length=32, opts=keep)
+            exchange_tokens = [service_token.value, sync_token.value]
             exchange = NgshareExchange(
                 f"{name}-ngshare",
                 cfg=cfg,
                 hub=hub,
                 storage=storage,
-                service_token=service_token.hex,
-                sync_token=sync_token.hex,
+                service_token=service_token.value,
+                sync_token=sync_token.value,
                 provider=provider,
                 depends_on=[namespace],
                 opts=pulumi.ResourceOptions(parent=self),
@@ -199,7 +201,7 @@ class JupyterHubRelease(pulumi.ComponentResource):
         # separate secret values file that Helm merges over `values` (the metrics service's token likewise).
         # The roster's groups (user names: personal data) travel the same way, never in the plain values.
         roster = roster_load_groups(cfg, hub)
-        tokens = pulumi.Output.all(proxy_token.hex, metrics_token.hex if metrics_token is not None else "", *exchange_tokens)
+        tokens = pulumi.Output.all(proxy_token.value, metrics_token.value if metrics_token is not None else "", *exchange_tokens)
         secret_values = _secret(tokens).apply(lambda t: [pulumi.StringAsset(yaml.safe_dump(secret_values_file(t, roster)))])
         self.release = pinned_release(
             name,

@@ -14,11 +14,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 import yaml
 
 from components.common import artifacts
 from components.common.charts import pinned_release
+from components.common.generated_secret import GeneratedSecret
 from components.common.remote import NodeAccess, run_step
 from components.monitoring import manifests, naming, scrape
 from components.monitoring.alertmanager import alertmanager_config, secret_keys
@@ -99,14 +99,14 @@ class MonitoringStack(pulumi.ComponentResource):
                 opts=in_ns,
             )
         )
-        admin_password = random.RandomPassword(
-            f"{name}-grafana-admin", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        admin_password = GeneratedSecret(
+            f"{name}-grafana-admin", alphabet="alphanumeric", length=32, opts=pulumi.ResourceOptions(parent=self)
         )
         prerequisites.append(
             k8s.core.v1.Secret(
                 f"{name}-grafana-admin",
                 metadata={"name": naming.GRAFANA_ADMIN_SECRET, "namespace": naming.NAMESPACE},
-                string_data={"admin-user": "admin", "admin-password": admin_password.result},
+                string_data={"admin-user": "admin", "admin-password": admin_password.value},
                 opts=in_ns,
             )
         )

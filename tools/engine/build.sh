@@ -2,7 +2,11 @@
 # Builds the Pulumi engine tier from Go modules into a cache outside the checkout:
 #   ${JHP_ENGINE_CACHE:-~/.cache/jupyterhub-platform/engine}/<hash of versions.env + wrapper>/bin
 # holding pulumi, pulumi-language-python (+ -exec), pulumi-resource-pulumi-python, pulumi-resource-
-# kubernetes and the preview-only stand-ins pulumi-resource-command / pulumi-resource-random.
+# kubernetes, the preview-only stand-in pulumi-resource-command, and the test cluster the tier applies
+# stacks to: kube-apiserver (k8s.io/kubernetes, wrapper module apiserver/) and etcd (etcd/).
+# The engine part of the directory name hashes versions.env up to its test-cluster section plus cli/;
+# the test cluster's section, apiserver/ and etcd/ are hashed apart (recorded in <dir>/cluster.key), so
+# changing the cluster's versions rebuilds only kube-apiserver and etcd.
 # Idempotent: a binary already in the cache is kept (delete the directory to rebuild). Prints what it
 # built and where; the last line is the bin directory. Upstream sources live only in the Go module
 # cache and in <cache>/src (a writable copy of the kubernetes provider module for its generate step).
@@ -14,13 +18,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck disable=SC1091  # plain KEY=value lines, read from beside this script
 source "$here/versions.env"
 
-build_key=$(cd "$here" && cat versions.env cli/go.mod cli/go.sum | sha256sum | cut -c1-16)
+cluster_marker='^# --- test cluster'
+grep -q "$cluster_marker" "$here/versions.env" || { echo "engine-build: versions.env lost its test-cluster line" >&2; exit 1; }
+build_key=$(cd "$here" && { sed "/$cluster_marker/,\$d" versions.env; cat cli/go.mod cli/go.sum; } | sha256sum | cut -c1-16)
+cluster_key=$(cd "$here" && { sed -n "/$cluster_marker/,\$p" versions.env; cat apiserver/go.mod apiserver/go.sum \
+  etcd/go.mod etcd/go.sum etcd/main.go; } | sha256sum | cut -c1-16)
 root=${JHP_ENGINE_CACHE:-$HOME/.cache/jupyterhub-platform/engine}/$build_key
 bin=$root/bin
 binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python
-  pulumi-resource-command pulumi-resource-random pulumi-resource-kubernetes)
+  pulumi-resource-command pulumi-resource-kubernetes kube-apiserver etcd)
+cluster_built() { [[ -f $root/cluster.key && $(cat "$root/cluster.key") == "$cluster_key" ]]; }
 if [[ ${1:-} == --if-built ]]; then
   for name in "${binaries[@]}"; do [[ -x $bin/$name ]] || exit 1; done
+  cluster_built || exit 1
   echo "$bin"
   exit 0
 fi
@@ -91,6 +101,37 @@ kubernetes_build() {
     -o "$bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
 }
 
+# kube_ldflags: Kubernetes' version stamps (hack/lib/version.sh sets the same variables), so that
+# /version reports the release rather than v0.0.0 to the kubernetes provider.
+kube_ldflags() {
+  local minor=${KUBERNETES_VERSION#v1.} flags="-s -w" pkg
+  minor=${minor%%.*}
+  for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$flags"
+}
+
+pinned_in() { # pinned_in DIR MODULE: the version DIR/go.mod requires (or replaces MODULE by)
+  (cd "$here/$1" && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$2")
+}
+
+apiserver_build() {
+  [[ $(pinned_in apiserver k8s.io/kubernetes) == "$KUBERNETES_VERSION" ]] \
+    || die "apiserver/go.mod does not pin k8s.io/kubernetes $KUBERNETES_VERSION (versions.env): change both together"
+  [[ $(pinned_in apiserver k8s.io/api) == "$KUBERNETES_STAGING_VERSION" ]] \
+    || die "apiserver/go.mod does not replace k8s.io/api by $KUBERNETES_STAGING_VERSION (versions.env)"
+  (cd "$here/apiserver" && "${go_build[@]}" -ldflags "$(kube_ldflags)" -o "$bin/kube-apiserver" \
+    k8s.io/kubernetes/cmd/kube-apiserver)
+}
+
+etcd_build() {
+  [[ $(pinned_in etcd go.etcd.io/etcd/server/v3) == "$ETCD_SERVER_VERSION" ]] \
+    || die "etcd/go.mod does not pin go.etcd.io/etcd/server/v3 $ETCD_SERVER_VERSION (versions.env)"
+  (cd "$here/etcd" && "${go_build[@]}" -ldflags "-s -w" -o "$bin/etcd" .)
+}
+
 # In a function, so that bash has read all of it before building (editing this file mid-build is safe).
 main() {
   total=$SECONDS
@@ -99,8 +140,14 @@ main() {
   build_once pulumi-language-python-exec sdk_scripts
   build_once pulumi-resource-pulumi-python sdk_scripts
   build_once pulumi-resource-command own_build pulumi-resource-command pulumi-resource-previewonly
-  build_once pulumi-resource-random own_build pulumi-resource-random pulumi-resource-previewonly
   build_once pulumi-resource-kubernetes kubernetes_build
+  if ! cluster_built; then  # the test cluster's versions changed (or never built here): rebuild both
+    rm -f "$bin/kube-apiserver" "$bin/etcd" "$root/cluster.key"
+  fi
+  build_once etcd etcd_build
+  build_once kube-apiserver apiserver_build
+  "$bin/kube-apiserver" --version >/dev/null || die "$bin/kube-apiserver does not run"
+  echo "$cluster_key" > "$root/cluster.key"
   "$bin/pulumi" version >/dev/null || die "$bin/pulumi does not run"
   say "done in $((SECONDS - total))s; cache $(du -sh "$root" | cut -f1) at $root"
   echo "$bin"

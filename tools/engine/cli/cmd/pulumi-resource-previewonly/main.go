@@ -1,5 +1,7 @@
 // Command pulumi-resource-previewonly is a PREVIEW-ONLY STAND-IN for the providers the Go module proxy
-// does not serve here: build.sh installs it as `pulumi-resource-command` and `pulumi-resource-random`.
+// does not serve here: build.sh installs it as `pulumi-resource-command`. (It stood in for
+// `pulumi-resource-random` too until the program replaced pulumi_random by its own dynamic provider,
+// components/common/generated_secret.py; the code is generic over the plugin's name.)
 //
 // Why a stand-in (a fake, by this project's rules, only for what cannot run here): the real providers
 // are untagged submodules (github.com/pulumi/pulumi-command/provider, github.com/pulumi/pulumi-random/
