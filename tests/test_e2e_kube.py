@@ -114,7 +114,7 @@ PATHS = {
 
 def test_expected_objects_follow_the_plan_and_refuse_unknown_kinds() -> None:
     assert {o["name"]: o["path"] for o in e2e_kube.expected_objects(PLAN)} == PATHS
-    unknown = {"resources": [_resource("kubernetes:apps/v1:Deployment", "d", {"metadata": {"name": "x"}})]}
+    unknown = {"resources": [_resource("kubernetes:apps/v1:DaemonSet", "d", {"metadata": {"name": "x"}})]}
     with pytest.raises(ValueError, match="no API path known"):
         e2e_kube.expected_objects(unknown)
 
@@ -165,6 +165,9 @@ def test_the_cluster_program_deletes_in_background_and_skips_waits_only_for_cont
         "k8s.core.v1.Namespace('ns', metadata={'name': 'a', 'annotations': {'keep': 'me'}})\n"
         "k8s.core.v1.PersistentVolumeClaim('pvc', metadata={'name': 'c', 'namespace': 'a'}, spec={})\n"
         "k8s.core.v1.Secret('secret', metadata={'name': 's', 'namespace': 'a'})\n"
+        "k8s.apps.v1.Deployment('deploy', metadata={'name': 'd', 'namespace': 'a'}, spec={})\n"
+        "k8s.core.v1.Service('svc', metadata={'name': 'v', 'namespace': 'a'}, spec={})\n"
+        "k8s.core.v1.ConfigMap('cm', metadata={'name': 'm', 'namespace': 'a'})\n"
     )
 
     def program() -> dict[str, Any]:
@@ -178,4 +181,7 @@ def test_the_cluster_program_deletes_in_background_and_skips_waits_only_for_cont
         "ns": {"keep": "me", "pulumi.com/skipAwait": "true", **background},
         "pvc": {"pulumi.com/skipAwait": "true", **background},
         "secret": background,
+        "deploy": {"pulumi.com/skipAwait": "true", **background},
+        "svc": {"pulumi.com/skipAwait": "true", **background},
+        "cm": background,
     }

@@ -46,6 +46,10 @@ API_PATHS = {
     "kubernetes:core/v1:PersistentVolume": "/api/v1/persistentvolumes/{name}",
     "kubernetes:core/v1:PersistentVolumeClaim": "/api/v1/namespaces/{namespace}/persistentvolumeclaims/{name}",
     "kubernetes:storage.k8s.io/v1:StorageClass": "/apis/storage.k8s.io/v1/storageclasses/{name}",
+    "kubernetes:core/v1:Service": "/api/v1/namespaces/{namespace}/services/{name}",
+    "kubernetes:apps/v1:Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+    "kubernetes:batch/v1:CronJob": "/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies/{name}",
 }
 
 

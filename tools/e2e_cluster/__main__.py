@@ -4,8 +4,9 @@ for a cluster without controllers.
 
 The API server the tier starts has no kube-controller-manager (and no kubelet), so two things a real
 cluster's controllers do never happen here, and the kubernetes provider would wait for them forever:
-  - nothing marks a PersistentVolume Available, binds a claim, or finishes deleting a Namespace: for
-    these three kinds the objects carry `pulumi.com/skipAwait: "true"`;
+  - nothing marks a PersistentVolume Available, binds a claim, finishes deleting a Namespace, starts
+    a Deployment's pods (no scheduler, no kubelet) or gives a Service endpoints: for these five kinds
+    the objects carry `pulumi.com/skipAwait: "true"` (the courses' ngshare brings the last two);
   - no garbage collector removes the `foregroundDeletion` finalizer the provider's default (foreground)
     deletion puts on an object: every object carries `pulumi.com/deletionPropagationPolicy:
     "background"`, so a delete removes it at once (nothing here owns anything to be collected).
@@ -20,6 +21,8 @@ from typing import Any
 import pulumi
 
 CONTROLLER_KINDS = {
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:core/v1:Service",
     "kubernetes:core/v1:Namespace",
     "kubernetes:core/v1:PersistentVolume",
     "kubernetes:core/v1:PersistentVolumeClaim",
