@@ -105,14 +105,10 @@ def test_load_balancers_on_an_existing_cluster() -> None:
 
 def test_haproxy_on_a_control_plane_needs_another_port() -> None:
     both = [node("cp-1", 21, "control-plane", "worker", "load-balancer")]
-    message = (
-        "node 'cp-1' runs HAProxy and an API server: both would bind port 6443; use another endpoint port (e.g. 8443)"
-    )
+    message = "node 'cp-1' runs HAProxy and an API server: both would bind port 6443; use another endpoint port (e.g. 8443)"
     assert issues(both) == {("cluster.endpoint.port", message)}
     # Reported once, however many nodes hold both roles.
-    three = [
-        node(f"cp-{n}", 20 + n, "control-plane", "worker", "load-balancer") for n in (1, 2, 3)
-    ]
+    three = [node(f"cp-{n}", 20 + n, "control-plane", "worker", "load-balancer") for n in (1, 2, 3)]
     assert issues(three, load_balancer={"vip": "192.0.2.10"}) == {("cluster.endpoint.port", message)}
     assert issues(both, cluster={"endpoint": {"port": 8443}}) == set()
     assert issues(both, cluster={"endpoint": {"port": 7443}, "api_server_port": 7443}) == {
@@ -150,7 +146,9 @@ def test_network_overlaps() -> None:
 
 def test_node_outside_the_network() -> None:
     outside = {"name": "w-1", "address": "198.51.100.31", "roles": ["worker"]}
-    assert issues([CP, outside]) == {("inventory.nodes.1.address", "198.51.100.31 is outside inventory.node_network 192.0.2.0/24")}
+    assert issues([CP, outside]) == {
+        ("inventory.nodes.1.address", "198.51.100.31 is outside inventory.node_network 192.0.2.0/24")
+    }
 
 
 def test_host_keys_when_required() -> None:

@@ -18,6 +18,7 @@ from tests.hub_fixtures import HUB, INVENTORY
 P0, P1 = "hubs.0.profiles.0", "hubs.0.profiles.1"
 GPU_NODE = {"name": "gpu-1", "address": "192.0.2.41", "roles": ["worker"], "cpus": 16, "memory_gib": 64}
 NO_ROOM = "its servers would wait forever"
+NEVER = "its servers could never start (lower the guarantee or raise that limit)"
 
 
 def issues(*hubs: dict[str, Any], **sections: Any) -> set[tuple[str, str]]:
@@ -151,7 +152,9 @@ def test_guarantees_must_fit_one_node_boundary() -> None:
 
 
 def test_database_types() -> None:
-    assert issues(hub(database={"type": "postgres"})) == {("hubs.0.database.url", "database.type postgres needs the database URL")}
+    assert issues(hub(database={"type": "postgres"})) == {
+        ("hubs.0.database.url", "database.type postgres needs the database URL")
+    }
     url = "postgresql://hub@db.example.org/hub"
     assert issues(hub(database={"type": "postgres", "url": url})) == set()
     assert issues(hub(database={"type": "postgres", "url": url, "node": "worker-1"})) == {
@@ -168,7 +171,10 @@ def test_sqlite_storage_classes() -> None:
         ("hubs.0.database.storage_class", on_nfs),
     }
     assert issues(hub(database={"storage_class": "hub-db-local"})) == {
-        ("hubs.0.database.storage_class", "'hub-db-local' only holds the volumes the platform creates: leave storage_class unset"),
+        (
+            "hubs.0.database.storage_class",
+            "'hub-db-local' only holds the volumes the platform creates: leave storage_class unset",
+        ),
     }
     assert issues(hub(database={"storage_class": "local-path"})) == set()
     assert issues(hub(database={"storage_class": "local-path", "node": "worker-1"})) == {
@@ -212,7 +218,10 @@ def test_no_default_database_node() -> None:
     for n in inventory["nodes"]:
         n["taints"] = [{"key": "dedicated", "effect": "NoExecute"}]
     assert issues(hub(), inventory=inventory) == {
-        ("hubs.0.database.node", "no worker without GPUs or blocking taints can hold the hub database: name a node or use postgres"),
+        (
+            "hubs.0.database.node",
+            "no worker without GPUs or blocking taints can hold the hub database: name a node or use postgres",
+        ),
     }
     # PreferNoSchedule only prefers: the hub pod may still land there.
     for n in inventory["nodes"]:
@@ -235,7 +244,7 @@ def test_guarantees_against_the_queue_max_boundary() -> None:
     assert issues(hub(profiles=[sized(4.5, 9)]), scheduler=limited) == {
         (
             f"{P0}.cpu_guarantee",
-            "4.5 cores is above the max of queue root.users: 4 cores; its servers could never start (lower the guarantee or raise that limit)",
+            "4.5 cores is above the max of queue root.users: 4 cores; " + NEVER,
         ),
         (
             f"{P0}.mem_guarantee_gib",
@@ -247,7 +256,7 @@ def test_guarantees_against_the_queue_max_boundary() -> None:
     assert issues(hub(profiles=[sized(3, 1)]), scheduler=scheduler(max={"vcore": "2", "memory": "64Gi"})) == {
         (
             f"{P0}.cpu_guarantee",
-            "3 cores is above the max of queue root.users: 2 cores; its servers could never start (lower the guarantee or raise that limit)",
+            "3 cores is above the max of queue root.users: 2 cores; " + NEVER,
         ),
     }
 
@@ -260,20 +269,21 @@ def test_guarantees_against_per_user_limits() -> None:
     assert issues(hub(profiles=[sized(3, 4)]), scheduler=on_leaf) == {
         (
             f"{P0}.cpu_guarantee",
-            "3 cores is above the per-user max_resources of queue root.users (scheduler.queues.0.queues.0.user_limits.1): 2 cores; "
-            "its servers could never start (lower the guarantee or raise that limit)",
+            "3 cores is above the per-user max_resources of queue root.users "
+            "(scheduler.queues.0.queues.0.user_limits.1): 2 cores; " + NEVER,
         ),
     }
     on_root = scheduler(user_limits=[per_user])
     assert issues(hub(profiles=[sized(3, 4)]), scheduler=on_root) == {
         (
             f"{P0}.cpu_guarantee",
-            "3 cores is above the per-user max_resources of queue root (scheduler.queues.0.user_limits.0): 2 cores; "
-            "its servers could never start (lower the guarantee or raise that limit)",
+            "3 cores is above the per-user max_resources of queue root (scheduler.queues.0.user_limits.0): 2 cores; " + NEVER,
         ),
     }
     # A limit on servers only (no max_resources) caps no size.
-    assert issues(hub(profiles=[sized(3, 4)]), scheduler=scheduler({"user_limits": [{"users": ["*"], "max_servers": 2}]})) == set()
+    assert (
+        issues(hub(profiles=[sized(3, 4)]), scheduler=scheduler({"user_limits": [{"users": ["*"], "max_servers": 2}]})) == set()
+    )
 
 
 def test_gpu_guarantee_against_the_queue_max() -> None:
@@ -283,7 +293,7 @@ def test_gpu_guarantee_against_the_queue_max() -> None:
     assert issues(hub(profiles=[sized(1, 1, gpu=2)]), scheduler=limited, **gpus) == {
         (
             f"{P0}.gpu",
-            "2 GPU seat(s) is above the max of queue root.users: 1 GPU seat(s); its servers could never start (lower the guarantee or raise that limit)",
+            "2 GPU seat(s) is above the max of queue root.users: 1 GPU seat(s); " + NEVER,
         ),
     }
     # A request the GPU rules refuse is not reported a second time against the queue.

@@ -28,7 +28,9 @@ def cfg(existing: bool = False, **cluster: Any) -> PlatformConfig:
     return PlatformConfig.model_validate(raw)
 
 
-def found(config: PlatformConfig, day: date, monkeypatch: pytest.MonkeyPatch) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+def found(
+    config: PlatformConfig, day: date, monkeypatch: pytest.MonkeyPatch
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(errors, warnings) on `day`."""
     monkeypatch.setattr(lifecycle_rules, "today", lambda: day)
     errors = {(i.path, i.message) for check in lifecycle_rules.LIFECYCLE_CHECKS for i in check(config)}

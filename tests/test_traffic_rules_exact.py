@@ -37,9 +37,7 @@ def hub(name: str = "teaching", **changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(HUB), "name": name, "host": f"{name}.example.org", **changes}
 
 
-def issues(
-    *hubs: dict[str, Any], lbs: bool = True, existing: bool = False, **sections: Any
-) -> set[tuple[str, str]]:
+def issues(*hubs: dict[str, Any], lbs: bool = True, existing: bool = False, **sections: Any) -> set[tuple[str, str]]:
     inventory = copy.deepcopy(INVENTORY)
     raw: dict[str, Any] = {"inventory": inventory, "hubs": list(hubs), **sections}
     if lbs:
@@ -125,12 +123,18 @@ def test_proxy_pods_need_an_untainted_cpu_worker() -> None:
     assert issues(hub(**NODEPORT), lbs=False, inventory=inventory, load_balancer={"vip": "192.0.2.10"}) == set()
     # No hub behind HAProxy: no proxy pods to place.
     raw_nodes[1]["taints"] = [{"key": "dedicated", "effect": "NoSchedule"}]
-    assert issues(hub(), lbs=False, inventory=inventory, load_balancer={"vip": "192.0.2.10"}, traffic=metallb("192.0.2.200/29")) == set()
+    assert (
+        issues(hub(), lbs=False, inventory=inventory, load_balancer={"vip": "192.0.2.10"}, traffic=metallb("192.0.2.200/29"))
+        == set()
+    )
 
 
 def test_maxconn_boundary() -> None:
     # 2000 reserved for the API + users x connections_per_user (default 8).
-    hubs = [hub("a", **NODEPORT, users=1000), hub("b", **{**NODEPORT, "http_node_port": 30081, "https_node_port": 30444}, users=250)]
+    hubs = [
+        hub("a", **NODEPORT, users=1000),
+        hub("b", **{**NODEPORT, "http_node_port": 30081, "https_node_port": 30444}, users=250),
+    ]
     assert issues(*hubs, traffic={"maxconn": 12000}) == set()
     assert issues(*hubs, traffic={"maxconn": 11999}) == {
         (
@@ -168,11 +172,19 @@ def test_metallb_pool_placement() -> None:
             "198.51.100.0/29 is not inside inventory.node_network 192.0.2.0/24 (L2 mode answers ARP there only)",
         ),
     }
-    pods = {"node_network": "10.244.0.0/16", "nodes": [{**n, "address": f"10.244.0.{k + 2}"} for k, n in enumerate(INVENTORY["nodes"])]}
-    assert issues(lb_hub, lbs=False, inventory=pods, cluster={"pod_cidr": "10.244.0.0/24"}, traffic=metallb("10.244.0.128/29")) == {
+    pods = {
+        "node_network": "10.244.0.0/16",
+        "nodes": [{**n, "address": f"10.244.0.{k + 2}"} for k, n in enumerate(INVENTORY["nodes"])],
+    }
+    assert issues(
+        lb_hub, lbs=False, inventory=pods, cluster={"pod_cidr": "10.244.0.0/24"}, traffic=metallb("10.244.0.128/29")
+    ) == {
         ("traffic.metallb.addresses.0", "10.244.0.128/29 overlaps cluster.pod_cidr 10.244.0.0/24"),
     }
-    services = {"node_network": "10.96.0.0/16", "nodes": [{**n, "address": f"10.96.0.{k + 2}"} for k, n in enumerate(INVENTORY["nodes"])]}
+    services = {
+        "node_network": "10.96.0.0/16",
+        "nodes": [{**n, "address": f"10.96.0.{k + 2}"} for k, n in enumerate(INVENTORY["nodes"])],
+    }
     assert issues(
         lb_hub, lbs=False, inventory=services, cluster={"service_cidr": "10.96.0.0/24"}, traffic=metallb("10.96.0.128/29")
     ) == {("traffic.metallb.addresses.0", "10.96.0.128/29 overlaps cluster.service_cidr 10.96.0.0/24")}
@@ -199,9 +211,12 @@ def test_fixed_load_balancer_ips() -> None:
     pool = metallb("192.0.2.200/30")
     assert issues(hub("a", load_balancer_ip="192.0.2.201"), hub("b"), lbs=False, traffic=pool) == set()
     assert issues(
-        hub("a", load_balancer_ip="192.0.2.201"), hub("b", load_balancer_ip="192.0.2.201"),
-        hub("c", load_balancer_ip="192.0.2.99"), lbs=False, traffic=pool,
-    ) == {  # fmt: skip
+        hub("a", load_balancer_ip="192.0.2.201"),
+        hub("b", load_balancer_ip="192.0.2.201"),
+        hub("c", load_balancer_ip="192.0.2.99"),
+        lbs=False,
+        traffic=pool,
+    ) == {
         ("hubs.1.load_balancer_ip", "192.0.2.201 is also used by hubs.0"),
         ("hubs.2.load_balancer_ip", "192.0.2.99 is not in traffic.metallb.addresses"),
     }
