@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -106,3 +107,12 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def script_exports(text: str) -> dict[str, str]:
+    """The `export K=V` header of a script rendered by `components.common.shell` (its fourth
+    blank-line-separated part: after the shebang, the comment and `set -euo pipefail`), read the way bash
+    reads it, so a test compares every parameter a step gets."""
+    header = text.split("\n\n")[3]
+    words = [w for w in shlex.split(header) if w != "export"]
+    return dict(w.split("=", 1) for w in words)

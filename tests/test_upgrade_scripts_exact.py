@@ -5,7 +5,6 @@ nothing else) and the credentials step's embedded file; worker batches and node 
 from __future__ import annotations
 
 import copy
-import shlex
 from typing import Any
 
 import yaml
@@ -19,17 +18,10 @@ from components.k8s_cluster.upgrade_scripts import (
     worker_batches,
 )
 from config.platform import PlatformConfig
+from tests.helpers import script_exports as exports
 from tests.hub_fixtures import HUB
 
 ANNOUNCE = "Upgrade now."
-
-
-def exports(text: str) -> dict[str, str]:
-    """The `export K=V` header of a rendered script (its fourth blank-line-separated part, after the shebang,
-    the comment and `set -euo pipefail`), read the way bash reads it."""
-    header = text.split("\n\n")[3]
-    words = [w for w in shlex.split(header) if w != "export"]
-    return dict(w.split("=", 1) for w in words)
 
 
 def platform(max_unavailable: int | str = 2, workers: int = 5) -> PlatformConfig:
