@@ -110,9 +110,12 @@ def moto_server() -> Iterator[str]:
 
 
 def script_exports(text: str) -> dict[str, str]:
-    """The `export K=V` header of a script rendered by `components.common.shell` (its fourth
-    blank-line-separated part: after the shebang, the comment and `set -euo pipefail`), read the way bash
-    reads it, so a test compares every parameter a step gets."""
-    header = text.split("\n\n")[3]
-    words = [w for w in shlex.split(header) if w != "export"]
+    """The `export K=V` header of a script rendered by `components.common.shell` (between `set -euo
+    pipefail` and the shared lib.sh the renderer inlines next), read the way bash reads it, so a test
+    compares every parameter a step gets."""
+    from components.common.shell import COMMON_SCRIPTS, read_body
+
+    start = text.index("set -euo pipefail\n\n") + len("set -euo pipefail\n\n")
+    end = text.index("\n\n" + read_body(COMMON_SCRIPTS / "lib.sh"), start)
+    words = [w for w in shlex.split(text[start:end]) if w != "export"]
     return dict(w.split("=", 1) for w in words)
