@@ -6,6 +6,9 @@ from __future__ import annotations
 import yaml
 
 from components.metallb.manifests import (
+    CHART,
+    CHART_REPOSITORY,
+    RELEASE,
     advertisement_manifest,
     manifests_yaml,
     metallb_values,
@@ -55,3 +58,8 @@ def test_pool_and_advertisement_whole() -> None:
     first["metadata"]["labels"]["x"] = "y"
     assert advertisement_manifest(SETTINGS)["metadata"]["labels"] == LABELS
     assert pool_manifest(SETTINGS)["metadata"]["labels"] == LABELS
+
+
+def test_the_chart_installed() -> None:
+    # The component installs these (tests/test_metallb.py checks the dev stack's Release carries them).
+    assert (CHART, CHART_REPOSITORY, RELEASE) == ("metallb", "https://metallb.github.io/metallb", "metallb")
