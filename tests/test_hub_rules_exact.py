@@ -300,3 +300,23 @@ def test_gpu_guarantee_against_the_queue_max() -> None:
     assert issues(hub(profiles=[sized(1, 1, gpu=3)]), scheduler=limited, **gpus) == {
         (f"{P0}.gpu", "3 GPU seats do not fit on any GPU node (largest has 2)"),
     }
+
+
+def test_lists_in_messages_are_comma_separated() -> None:
+    two_leaves = {"queues": [{"name": "root", "queues": [
+        {"name": "b", "submit_acl": {"everyone": True}}, {"name": "a", "submit_acl": {"everyone": True}},
+    ]}]}  # fmt: skip
+    assert issues(hub(profiles=[profile("x", queue="root.c")]), scheduler=two_leaves) == {
+        (f"{P0}.queue", "'root.c' is not a leaf queue of the scheduler (known: root.a, root.b)"),
+    }
+    tainted = copy.deepcopy(INVENTORY)
+    tainted["nodes"][1]["taints"] = [
+        {"key": "dedicated", "value": "exams", "effect": "NoSchedule"},
+        {"key": "maintenance", "effect": "NoExecute"},
+    ]
+    assert issues(hub(database={"node": "worker-1"}), inventory=tainted) == {
+        (
+            "hubs.0.database.node",
+            "node 'worker-1' has taints the hub pod does not tolerate: dedicated=exams:NoSchedule, maintenance:NoExecute",
+        ),
+    }
