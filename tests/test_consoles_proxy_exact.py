@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from components.consoles.proxy import (
     ProxySettings,
     deployment_manifest,
@@ -206,3 +208,12 @@ def test_console_routes_pass_tls_through_to_the_untainted_nodes() -> None:
     ]
     assert console_routes(platform(lbs=False)) == []
     assert console_routes(platform(existing=True)) == []
+
+
+def test_an_app_without_a_known_upstream_is_refused() -> None:
+    # The model admits only `yunikorn`; an app added there without a branch here must fail loudly.
+    cfg = platform()
+    assert cfg.consoles is not None
+    unknown = cfg.consoles.apps[0].model_copy(update={"app": "grafana"})
+    with pytest.raises(ValueError, match=r"^no upstream known for console app 'grafana'$"):
+        upstreams(cfg, unknown)
