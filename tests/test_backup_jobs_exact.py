@@ -68,6 +68,7 @@ def test_the_plan_follows_the_switches() -> None:
     off = {"etcd": {"enabled": False}, "homes": {"include_shared": False}, "hub_databases": {"enabled": False}}
     assert plan(platform(off)) == {"nfs-1": NodeJobs("nfs-1", homes_paths=["/srv/nfs/jupyterhub/homes"])}
     assert plan(PlatformConfig.model_validate({"inventory": platform().inventory.model_dump(mode="json")})) == {}
+    assert "nfs-1" not in plan(platform({"homes": {"enabled": False}}))
 
 
 def test_postgres_targets_fill_in_the_defaults() -> None:
@@ -194,6 +195,11 @@ def test_restic_targets() -> None:
     assert (targets.sftp_command(s3), targets.known_hosts(s3)) == ("", None)
     sftp = BackupConfig.model_validate({"sftp": {"host": "nas.example.org", "user": "backup", "path": "/srv/b", "host_key": KEY}})
     assert targets.repository(sftp, "cp-1") == "sftp:backup@nas.example.org:/srv/b/cp-1"
+    assert targets.sftp_command(sftp) == (
+        "ssh -i /etc/jupyterhub-platform/backup/sftp-key -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes "
+        "-o UserKnownHostsFile=/etc/jupyterhub-platform/backup/sftp-known-hosts "
+        "-o ConnectTimeout=30 -o ServerAliveInterval=60 -p 22 backup@nas.example.org -s sftp"
+    )
     assert targets.sftp_command(sftp, "/k", "/h") == (
         "ssh -i /k -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes -o UserKnownHostsFile=/h "
         "-o ConnectTimeout=30 -o ServerAliveInterval=60 -p 22 backup@nas.example.org -s sftp"
@@ -204,6 +210,16 @@ def test_restic_targets() -> None:
     )
     assert targets.known_hosts(on_2222) == f"[nas.example.org]:2222 {KEY}"
     assert targets.secret_payload({"b": "x y", "a": "1"}) == "a MQ==\nb eCB5\n"
+    # Defaults of a bare settings object (what the restore tool starts from): six hours per restic call.
+    bare = targets.ResticSettings(repository="r", host_tag="h")
+    assert (bare.sftp_command, bare.env_file, bare.state_dir, bare.metrics_dir, bare.timeout_seconds, bare.restic) == (
+        "",
+        "/etc/jupyterhub-platform/backup/restic.env",
+        "/var/lib/jupyterhub-platform/backup",
+        "/var/lib/prometheus/node-exporter",
+        21600,
+        "restic",
+    )
     settings = targets.ResticSettings.for_node(
         BackupConfig.model_validate(
             {"sftp": sftp.sftp.model_dump() if sftp.sftp else {}, "timeout_hours": 2, "metrics_dir": "/m"}
