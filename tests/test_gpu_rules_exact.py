@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from config.gpu_rules import GPU_CHECKS
+from config.gpu_rules import GPU_CHECKS, GPU_TAINT_KEY, POOL_LABEL, POOL_VALUE
 from config.platform import PlatformConfig
 from tests.hub_fixtures import HUB, INVENTORY
 
@@ -168,6 +168,14 @@ def test_gpu_profile_capacity_with_two_gpus_per_server() -> None:
         ),
     }
     assert issues(gpu_node(1, count=4), profiles=[gpu_profile(5, 1, gpu=2)]) == set()
+    # 10 CPUs each: one server fits, and it holds two seats.
+    assert issues(gpu_node(1, count=4), profiles=[gpu_profile(10, 1, gpu=2)]) == {
+        (
+            "hubs.0.profiles.0.cpu_guarantee",
+            "2 servers fill the 4 GPU seats of node 'gpu-1' and guarantee 20 CPUs, but it has 16 - 1 reserved = 15: "
+            "only 2 seats are usable; lower it to at most 7.5",
+        ),
+    }
 
 
 def test_each_field_is_reported_once_per_profile() -> None:
@@ -209,4 +217,51 @@ def test_a_control_plane_gpu_node_keeps_both_reserves() -> None:
             "1 servers fill the 1 GPU seats of node 'gpu-1' and guarantee 59.5 GiB, but it has 64 - 5 reserved = 59: "
             "only 0 seats are usable; lower it to at most 59",
         ),
+    }
+
+
+def test_a_reserve_without_cpus_or_memory_keeps_none_of_them() -> None:
+    # Two servers of 8 CPUs and 32 GiB fill the node's 16 CPUs and 64 GiB exactly where nothing is reserved.
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["nodes"].append(gpu_node(1))
+    hubs = [{**copy.deepcopy(HUB), "profiles": [gpu_profile(8, 32)]}]
+    found = {}
+    for kept in ("vcore", "memory"):
+        reserve = {"vcore": "1"} if kept == "vcore" else {"memory": "1Gi"}
+        cfg = PlatformConfig.model_validate({"inventory": inventory, "hubs": hubs, "scheduler": {"node_reserve": reserve}})
+        found[kept] = {(i.path, i.message) for check in GPU_CHECKS for i in check(cfg)}
+    assert found == {
+        "vcore": {
+            (
+                "hubs.0.profiles.0.cpu_guarantee",
+                "2 servers fill the 2 GPU seats of node 'gpu-1' and guarantee 16 CPUs, but it has 16 - 1 reserved = 15: "
+                "only 1 seats are usable; lower it to at most 7.5",
+            )
+        },
+        "memory": {
+            (
+                "hubs.0.profiles.0.mem_guarantee_gib",
+                "2 servers fill the 2 GPU seats of node 'gpu-1' and guarantee 64 GiB, but it has 64 - 1 reserved = 63: "
+                "only 1 seats are usable; lower it to at most 31.5",
+            )
+        },
+    }
+
+
+def test_the_pool_names_the_labels_module_applies() -> None:
+    # tests/test_gpu_labels_host_exact.py checks the labels and taint built from these.
+    assert (POOL_LABEL, POOL_VALUE, GPU_TAINT_KEY) == ("node.jupyterhub-platform/pool", "gpu", "nvidia.com/gpu")
+
+
+def test_nothing_reserved_shows_as_zero() -> None:
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["nodes"].append(gpu_node(1))
+    hubs = [{**copy.deepcopy(HUB), "profiles": [gpu_profile(7.5, 33)]}]
+    cfg = PlatformConfig.model_validate({"inventory": inventory, "hubs": hubs, "scheduler": {"node_reserve": {"vcore": "1"}}})
+    assert {(i.path, i.message) for check in GPU_CHECKS for i in check(cfg)} == {
+        (
+            "hubs.0.profiles.0.mem_guarantee_gib",
+            "2 servers fill the 2 GPU seats of node 'gpu-1' and guarantee 66 GiB, but it has 64 - 0 reserved = 64: "
+            "only 1 seats are usable; lower it to at most 32",
+        )
     }
