@@ -56,6 +56,7 @@ def test_node_exporter_on_hosts_outside_kubernetes() -> None:
 def test_the_vip_metric_timer() -> None:
     script = vip_metric_script("192.0.2.10")
     header = script_exports(script.text)
+    assert (script.name, header["STEP_NAME"]) == ("vip-metric", "vip-metric")
     assert header["HOLDER_SCRIPT_PATH"] == "/usr/local/lib/jupyterhub-platform/vip-holder-metric.sh"
     files = {f.path: (f.content, f.mode) for f in script.files.values()}
     assert files == {
