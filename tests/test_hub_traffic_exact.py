@@ -105,3 +105,14 @@ def test_a_sites_own_load_balancer_gets_nothing() -> None:
     cfg = platform({}, lbs=False, external_load_balancer=True)
     assert values(cfg) == {}
     assert not keeps_client_source(cfg, cfg.hubs[0]) and proxy_service_patch(cfg, cfg.hubs[0]) is None
+
+
+def test_a_hub_left_without_a_pool_address_gets_none() -> None:
+    # The rules refuse a pool smaller than the LoadBalancer hubs; the values then name no address.
+    raw = {
+        "inventory": copy.deepcopy(INVENTORY),
+        "hubs": [copy.deepcopy(HUB), {**copy.deepcopy(HUB), "name": "second", "host": "second.example.org"}],
+        "traffic": {"metallb": {"addresses": ["192.0.2.240/32"]}},
+    }
+    cfg = PlatformConfig.model_validate(raw)
+    assert [proxy_traffic_values(cfg, h) for h in cfg.hubs] == [{"service": {"loadBalancerIP": "192.0.2.240"}}, {}]
