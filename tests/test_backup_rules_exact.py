@@ -100,6 +100,12 @@ def test_an_existing_cluster_with_managed_nfs_backs_up_homes() -> None:
     assert issues({}, existing=True) == set()
 
 
+def test_jobs_switched_on_where_they_can_run() -> None:
+    on = {"etcd": {"enabled": True}, "homes": {"enabled": True}, "hub_databases": {"enabled": True}}
+    assert issues(on) == set()
+    assert jobs(config(on)) == (True, True, True, False)
+
+
 def test_a_nas_on_a_built_cluster() -> None:
     assert jobs(config({}, nas=True)) == (True, False, True, False)
     assert issues({"homes": {"enabled": True}}, nas=True) == {HOMES_NAS}
@@ -154,3 +160,8 @@ def test_quota_hubs_and_users() -> None:
         ("quotas.hubs.2.hub", "unknown hub 'x' (hubs: none)"),
         ("quotas.hubs.2.hub", "hub 'x' is already configured in quotas.hubs.0"),
     }
+
+
+def test_unknown_quota_hub_lists_every_hub() -> None:
+    hubs = [copy.deepcopy(HUB), {**copy.deepcopy(HUB), "name": "exam", "host": "exam.example.org"}]
+    assert issues(quotas={"hubs": [{"hub": "x"}]}, hubs=hubs) == {("quotas.hubs.0.hub", "unknown hub 'x' (hubs: exam, teaching)")}
