@@ -193,3 +193,16 @@ def test_proxy_pods_need_an_untainted_cpu_worker() -> None:
     # With a hub behind HAProxy the traffic rules report it already.
     config["hubs"][0].update(service_type="NodePort", http_node_port=30080, https_node_port=30443)
     assert issues(config) == set()
+
+
+def test_an_issuer_loses_only_its_trailing_slash() -> None:
+    own = {"issuer": "https://login.example.org/realms/APEX/", "client_id": "consoles"}
+    cfg = PlatformConfig.model_validate(raw(own))
+    assert cfg.consoles is not None
+    assert issuer_url(cfg, cfg.consoles) == "https://login.example.org/realms/APEX"
+
+
+def test_an_unknown_identity_hub_lists_every_hub() -> None:
+    config = raw({"hub": "nope", "client_id": "c"})
+    config["hubs"].append({**copy.deepcopy(HUB), "name": "exam", "host": "exam.example.org"})
+    assert issues(config) == {("consoles.identity.hub", "no hub is named 'nope' (hubs: teaching, exam)")}
