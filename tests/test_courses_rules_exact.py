@@ -178,3 +178,14 @@ def test_a_roster_needs_hub_managed_groups() -> None:
     managed = copy.deepcopy(HUB)
     managed["auth"]["groups_claim"] = None
     assert issues(course(), hubs=[managed, exam_hub()], **roster) == set()
+
+
+def test_ldap_cannot_demand_a_second_factor_either() -> None:
+    ldap = {"type": "ldap", "server_address": "ldap.example.org", "bind_dn_template": ["uid={username},ou=people"]}
+    assert issues(hubs=[copy.deepcopy(HUB), exam_hub(auth=ldap)]) == {
+        (
+            "hubs.1.exam_second_factor",
+            "the ldap authenticator cannot demand a second factor; use generic-oauth with an OTP flow at the identity "
+            "provider, or write exam_second_factor: not-enforced to run the exam without one",
+        ),
+    }
