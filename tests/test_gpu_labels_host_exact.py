@@ -72,5 +72,5 @@ def test_the_host_step() -> None:
     }
     operator = platform(gpu={"container_toolkit": "operator"})
     assert script_exports(gpu_host_script(operator.inventory.nodes[2], operator).text)["CONFIGURE_TOOLKIT"] == "false"
-    with pytest.raises(ValueError, match="node 'worker-1' has no GPUs"):
+    with pytest.raises(ValueError, match=r"^node 'worker-1' has no GPUs$"):
         gpu_host_script(cfg.inventory.nodes[1], cfg)
