@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 from components.gpu_pool.values import (
+    DEVICE_PLUGIN_REPO,
+    OPERATOR_REPO,
     configmap,
     device_plugin_values,
     mig_config,
@@ -119,3 +121,11 @@ def test_device_plugin_values() -> None:
         "priorityClassName": "system-node-critical",
         "gfd": {"enabled": False},
     }
+
+
+def test_the_chart_repositories() -> None:
+    # The component installs the GPU Operator or the device plugin from these.
+    assert (OPERATOR_REPO, DEVICE_PLUGIN_REPO) == (
+        "https://helm.ngc.nvidia.com/nvidia",
+        "https://nvidia.github.io/k8s-device-plugin",
+    )
