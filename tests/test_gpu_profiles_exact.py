@@ -58,8 +58,10 @@ def test_a_mixed_mig_resource() -> None:
     cfg = platform(sharing={"mode": "mig", "mig": {"strategy": "mixed", "layout": "all-balanced"}})
     override = gpu_profile_override(cfg, 1, resource="nvidia.com/mig-3g.40gb")
     assert override["extra_resource_limits"] == {"nvidia.com/mig-3g.40gb": 1}
-    with pytest.raises(ValueError, match=r"the GPU pool does not advertise 'nvidia.com/gpu' \(it has: "):
+    advertised = "nvidia.com/mig-1g.10gb, nvidia.com/mig-2g.20gb, nvidia.com/mig-3g.40gb"
+    with pytest.raises(ValueError) as refused:
         gpu_profile_override(cfg, 1, resource="nvidia.com/gpu")
+    assert str(refused.value) == f"the GPU pool does not advertise 'nvidia.com/gpu' (it has: {advertised})"
 
 
 def test_requests_the_pool_cannot_satisfy() -> None:
@@ -75,3 +77,13 @@ def test_idle_culling_arguments() -> None:
         "--MappingKernelManager.cull_connected=True",
         "--ServerApp.shutdown_no_activity_timeout=1200",
     ]
+
+
+def test_a_runtime_class_when_one_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # None today (containerd's default runtime on GPU nodes is NVIDIA's); a site that needs one sets it here.
+    from components.gpu_pool import profiles
+
+    monkeypatch.setattr(profiles, "GPU_RUNTIME_CLASS", "nvidia")
+    assert gpu_profile_override(platform(), 1)["extra_pod_config"] == {"runtimeClassName": "nvidia"}
+    monkeypatch.setattr(profiles, "GPU_RUNTIME_CLASS", None)
+    assert "extra_pod_config" not in gpu_profile_override(platform(), 1)
