@@ -124,3 +124,15 @@ def test_a_test_file_that_imports_a_module_counts_as_a_user_of_its_constants() -
     assert not _imports("from components.metallb import component\n", rel)
     assert not _imports("from components.metallb.manifests_extra import X\n", rel)
     assert not _imports("# from components.metallb.manifests import CHART\nx = 1\n", rel)
+
+
+def test_a_line_inside_a_multi_line_statement_is_covered_through_its_first_line() -> None:
+    from tools.mutation import statement_starts
+
+    source = (
+        "NAMES = {\n    'a': 1,\n    'b': 2,\n}\n\n\n"
+        "def f(x):\n    if x:\n        return [\n            x,\n        ]\n    return []\n"
+    )
+    starts = statement_starts(source)
+    assert [starts[line] for line in (1, 2, 3, 4)] == [1, 1, 1, 1]
+    assert [starts[line] for line in (7, 8, 9, 10, 11, 12)] == [7, 8, 9, 9, 9, 12]

@@ -18,6 +18,7 @@ Pulumi SDK's gRPC threads here.
 from __future__ import annotations
 
 import argparse
+import ast
 import functools
 import json
 import random
@@ -138,9 +139,23 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "CI"} | {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _covering_lines(mutant: Mutant) -> range:
-    """A mutant replaces a node that may span lines; its first line is the one coverage records."""
-    return range(mutant.line, mutant.line + 1)
+def _covering_lines(mutant: Mutant, starts: dict[int, int] | None = None) -> range:
+    """A mutant replaces a node that may span lines; its first line is the one coverage records. A line
+    inside a multi-line statement (an entry of a dict literal) is not recorded at all: then the
+    statement's first line stands for it."""
+    return range((starts or {}).get(mutant.line, mutant.line), mutant.line + 1)
+
+
+def statement_starts(source: str) -> dict[int, int]:
+    """Line -> first line of the innermost statement that spans it (for lines of multi-line statements)."""
+    starts: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            span = node.end_lineno - node.lineno
+            for line in range(node.lineno, node.end_lineno + 1):
+                if line not in starts or span < starts[line][1]:
+                    starts[line] = (node.lineno, span)
+    return {line: first for line, (first, _) in starts.items()}
 
 
 def run_mutant(scratch: Path, rel: str, mutant: Mutant, tests: set[str], python: str, timeout: int) -> bool:
@@ -190,11 +205,13 @@ def mutate(
         scratch = Path(tmp) / "repo"
         shutil.copytree(ROOT, scratch, ignore=_COPY_IGNORE)
         for rel in paths:
-            every = list(mutants((ROOT / rel).read_text()))
+            source = (ROOT / rel).read_text()
+            every = list(mutants(source))
+            starts = statement_starts(source)
             result = ModuleResult(rel, total=len(every))
             known = equivalents.get(rel, {})
             for mutant in chosen(every, limit, sample, seed):
-                covering = set().union(*(coverage.get((rel, line), set()) for line in _covering_lines(mutant)))
+                covering = set().union(*(coverage.get((rel, line), set()) for line in _covering_lines(mutant, starts)))
                 if mutant.key in known:
                     result.equivalent.append((mutant, known[mutant.key]))
                 elif not covering:
