@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -144,3 +145,15 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def script_exports(text: str) -> dict[str, str]:
+    """The `export K=V` header of a script rendered by `components.common.shell` (between `set -euo
+    pipefail` and the shared lib.sh the renderer inlines next), read the way bash reads it, so a test
+    compares every parameter a step gets."""
+    from components.common.shell import COMMON_SCRIPTS, read_body
+
+    start = text.index("set -euo pipefail\n\n") + len("set -euo pipefail\n\n")
+    end = text.index("\n\n" + read_body(COMMON_SCRIPTS / "lib.sh"), start)
+    words = [w for w in shlex.split(text[start:end]) if w != "export"]
+    return dict(w.split("=", 1) for w in words)

@@ -114,7 +114,14 @@ def test_dev_stack_creates_the_pool_only_after_the_webhook_answers() -> None:
     pool = by_name[(f"kubernetes:{API_VERSION}:IPAddressPool", "metallb-pool")]
     advertisement = by_name[(f"kubernetes:{API_VERSION}:L2Advertisement", "metallb-l2-advertisement")]
     hub = by_name[("kubernetes:helm.sh/v3:Release", "hub-dev")]
-    assert release.inputs["version"] == METALLB_CHART_VERSION and release.inputs["repositoryOpts"]["repo"]
+    assert release.inputs["version"] == METALLB_CHART_VERSION
+    assert (release.inputs["chart"], release.inputs["name"], release.inputs["namespace"]) == (
+        "metallb",
+        "metallb",
+        "metallb-system",
+    )
+    assert release.inputs["repositoryOpts"] == {"repo": "https://metallb.github.io/metallb"}
+    assert release.inputs["values"] == metallb_values()
     assert release.urn in webhook.depends_on
     for cr in (pool, advertisement):
         assert {release.urn, webhook.urn} <= set(cr.depends_on) and cr.parent == component.urn

@@ -111,3 +111,28 @@ def test_template_lines_are_deleted_one_at_a_time_and_equal_changes_get_their_ow
     assert callable(render)
     assert render("/dev/log") == "# a comment line\nglobal\n    log /dev/log local0\n\nbackend b\n    mode tcp\n    mode tcp\n"
     assert "return (1, 0)" in found["22: 0 -> 1"] and "return (0, 1)" in found["22: 0 -> 1 (#2)"]
+
+
+def test_a_test_file_that_imports_a_module_counts_as_a_user_of_its_constants() -> None:
+    from tools.mutation import _imports
+
+    rel = "components/metallb/manifests.py"
+    assert _imports("from components.metallb.manifests import CHART\n", rel)
+    assert _imports("import components.metallb.manifests as m\n", rel)
+    assert _imports("from components.metallb import component, manifests\n", rel)
+    assert _imports("from components.metallb import (\n    component,\n    manifests,\n)\n", rel)
+    assert not _imports("from components.metallb import component\n", rel)
+    assert not _imports("from components.metallb.manifests_extra import X\n", rel)
+    assert not _imports("# from components.metallb.manifests import CHART\nx = 1\n", rel)
+
+
+def test_a_line_inside_a_multi_line_statement_is_covered_through_its_first_line() -> None:
+    from tools.mutation import statement_starts
+
+    source = (
+        "NAMES = {\n    'a': 1,\n    'b': 2,\n}\n\n\n"
+        "def f(x):\n    if x:\n        return [\n            x,\n        ]\n    return []\n"
+    )
+    starts = statement_starts(source)
+    assert [starts[line] for line in (1, 2, 3, 4)] == [1, 1, 1, 1]
+    assert [starts[line] for line in (7, 8, 9, 10, 11, 12)] == [7, 8, 9, 9, 9, 12]

@@ -18,8 +18,11 @@ Pulumi SDK's gRPC threads here.
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
 import json
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -86,6 +89,7 @@ def _read_contexts(data: Path, paths: list[str]) -> dict[tuple[str, int], set[st
     db = sqlite3.connect(data)
     files = {row[1]: row[0] for row in db.execute("select id, path from file")}
     contexts = {row[0]: row[1] for row in db.execute("select id, context from context")}
+    all_tests = {c.split("|", 1)[0] for c in contexts.values()} - {""}
     result: dict[tuple[str, int], set[str]] = defaultdict(set)
     for rel in paths:
         file_id = files.get(str(ROOT / rel))
@@ -96,13 +100,33 @@ def _read_contexts(data: Path, paths: list[str]) -> dict[tuple[str, int], set[st
             for line in _numbits_to_lines(numbits):
                 result[(rel, line)].add(test)
         # Lines run at import time (module constants, definitions) belong to no test (the empty
-        # context); every test that uses the module may depend on them.
+        # context); every test that uses the module may depend on them: those that run its code, and
+        # those in a test file that imports it (a test may check a constant another module uses).
         users = {t for (path, _), tests in result.items() if path == rel for t in tests if t}
+        users |= {t for t in all_tests if _imports(_test_source(t.split("::", 1)[0]), rel)}
         for key in [k for k in result if k[0] == rel]:
             if "" in result[key]:
                 result[key] = (result[key] - {""}) | users
     db.close()
     return result
+
+
+@functools.cache
+def _test_source(path: str) -> str:
+    test_file = ROOT / path
+    return test_file.read_text() if test_file.is_file() else ""
+
+
+def _imports(source: str, rel: str) -> bool:
+    """Whether Python `source` imports the module at `rel` (`import a.b`, `from a.b import x`, `from a import b`)."""
+    dotted = rel.removesuffix(".py").replace("/", ".")
+    package, _, name = dotted.rpartition(".")
+    if re.search(rf"^\s*(import|from)\s+{re.escape(dotted)}\b", source, re.M):
+        return True
+    for match in re.finditer(rf"^\s*from\s+{re.escape(package)}\s+import\s+(\([^)]*\)|.*)$", source, re.M):
+        if name in re.findall(r"\w+", match[1]):
+            return True  # (an alias spelled like the module also counts: one test more runs, none fewer)
+    return False
 
 
 def _numbits_to_lines(numbits: bytes) -> list[int]:
@@ -115,9 +139,23 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "CI"} | {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def _covering_lines(mutant: Mutant) -> range:
-    """A mutant replaces a node that may span lines; its first line is the one coverage records."""
-    return range(mutant.line, mutant.line + 1)
+def _covering_lines(mutant: Mutant, starts: dict[int, int] | None = None) -> range:
+    """A mutant replaces a node that may span lines; its first line is the one coverage records. A line
+    inside a multi-line statement (an entry of a dict literal) is not recorded at all: then the
+    statement's first line stands for it."""
+    return range((starts or {}).get(mutant.line, mutant.line), mutant.line + 1)
+
+
+def statement_starts(source: str) -> dict[int, int]:
+    """Line -> first line of the innermost statement that spans it (for lines of multi-line statements)."""
+    starts: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            span = node.end_lineno - node.lineno
+            for line in range(node.lineno, node.end_lineno + 1):
+                if line not in starts or span < starts[line][1]:
+                    starts[line] = (node.lineno, span)
+    return {line: first for line, (first, _) in starts.items()}
 
 
 def run_mutant(scratch: Path, rel: str, mutant: Mutant, tests: set[str], python: str, timeout: int) -> bool:
@@ -167,11 +205,13 @@ def mutate(
         scratch = Path(tmp) / "repo"
         shutil.copytree(ROOT, scratch, ignore=_COPY_IGNORE)
         for rel in paths:
-            every = list(mutants((ROOT / rel).read_text()))
+            source = (ROOT / rel).read_text()
+            every = list(mutants(source))
+            starts = statement_starts(source)
             result = ModuleResult(rel, total=len(every))
             known = equivalents.get(rel, {})
             for mutant in chosen(every, limit, sample, seed):
-                covering = set().union(*(coverage.get((rel, line), set()) for line in _covering_lines(mutant)))
+                covering = set().union(*(coverage.get((rel, line), set()) for line in _covering_lines(mutant, starts)))
                 if mutant.key in known:
                     result.equivalent.append((mutant, known[mutant.key]))
                 elif not covering:
