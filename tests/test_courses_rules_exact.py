@@ -2,7 +2,8 @@
 it yields; the guarantee/limit rules have their boundary case (equal passes).
 
 Base: the two-node inventory and hub `teaching` of `tests.hub_fixtures`, a second hub `exam`, and a
-scheduler with `root.open` (everyone) and `root.cs` (groups cs101-students, cs101-instructors)."""
+scheduler with `root.open` and `root.exam` (everyone) and `root.cs` (groups cs101-students,
+cs101-instructors)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ SCHEDULER = {
             "queues": [
                 {"name": "open", "submit_acl": {"everyone": True}},
                 {"name": "cs", "submit_acl": {"groups": ["cs101-students", "cs101-instructors"]}},
+                {"name": "exam", "submit_acl": {"everyone": True}},
             ],
         }
     ]
@@ -68,7 +70,13 @@ def issues(*courses: dict[str, Any], hubs: list[dict[str, Any]] | None = None, *
 
 def test_a_course_on_its_queue_and_a_complete_exam_hub_are_valid() -> None:
     assert (
-        issues(course(), course("ml", hubs=["teaching", "exam"], grading_hub="teaching", profile={"queue": "root.open"})) == set()
+        issues(
+            course(),
+            course(
+                "ml", hubs=["teaching", "exam"], grading_hub="teaching", profile={"queue": "root.open", "exam_queue": "root.exam"}
+            ),
+        )
+        == set()
     )
 
 
@@ -91,11 +99,21 @@ def test_students_and_instructors_differ() -> None:
 
 
 def test_course_queues() -> None:
+    # An exam queue is for courses an exam hub offers or grades; on one it must differ from the course queue.
+    unused = (f"{C0}.profile.exam_queue", "no exam hub offers or grades the course, so it is never used; remove it")
     assert issues(course(profile={"queue": "root.nope", "exam_queue": "root.cs.deeper"})) == {
+        unused,
         (f"{C0}.profile.queue", "no queue 'root.nope' in scheduler.queues; name a leaf queue"),
         (f"{C0}.profile.exam_queue", "no queue 'root.cs.deeper' in scheduler.queues; name a leaf queue"),
     }
-    assert issues(course(profile={"exam_queue": "root.open"})) == set()
+    assert issues(course(profile={"exam_queue": "root.open"})) == {unused}
+    assert issues(course(hubs=["teaching", "exam"], profile={"exam_queue": "root.exam"})) == set()
+    assert issues(course(grading_hub="exam", profile={"exam_queue": "root.exam"})) == set()
+    same = "the course is offered on exam hub 'exam' and on 'teaching': give the exam a queue other than 'root.cs'"
+    same += " (e.g. root.exam) so a running teaching server does not take the exam's seat"
+    assert issues(course(hubs=["teaching", "exam"], profile={"exam_queue": "root.cs"})) == {(f"{C0}.profile.exam_queue", same)}
+    assert issues(course(hubs=["teaching", "exam"])) == {(f"{C0}.profile.exam_queue", same)}
+    assert issues(course(hubs=["exam"], profile={"queue": "root.exam"})) == set()
     assert issues(course(student_group="other-students")) == {
         (
             f"{C0}.profile.queue",
@@ -111,6 +129,7 @@ def test_course_queues() -> None:
             f"{C0}.profile.exam_queue",
             "its submit_acl refuses ml-students, ml-instructors; add them to its submit_acl.groups or choose another queue",
         ),
+        unused,
     }
 
 
