@@ -3,6 +3,7 @@ system tools), and the VIP holder program run for real against this machine's ad
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -58,3 +59,25 @@ def test_vip_holder_program_reports_what_this_machine_holds(tmp_path: Path) -> N
         check = subprocess.run([promtool, "check", "metrics"], input=metrics, capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".keepalived")] == []  # no temporary left
+
+
+def test_vip_holder_program_sees_the_vip_among_many_addresses(tmp_path: Path) -> None:
+    """A host with many addresses: the VIP on the first line, then thousands more. Matching while `ip`
+    still writes (a pipe into `grep -q` under pipefail) loses to SIGPIPE and reports 0."""
+    text = vip_metric_script("192.0.2.10").text
+    program = text.split("<<'SCRIPT'\n", 1)[1].split("\nSCRIPT\n", 1)[0]
+    path = tmp_path / "holder.sh"
+    path.write_text(program + "\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_ip = bin_dir / "ip"
+    fake_ip.write_text(
+        "#!/usr/bin/env bash\n"
+        "echo '2: eth0    inet 192.0.2.10/24 brd 192.0.2.255 scope global eth0'\n"
+        "for i in $(seq 1 20000); do echo \"$((i + 2)): veth$i    inet 10.9.$((i / 250)).$((i % 250))/32 scope global\"; done\n"
+    )
+    fake_ip.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run(["bash", str(path), "192.0.2.10", str(tmp_path)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert 'jhub_keepalived_vip_master{vip="192.0.2.10"} 1\n' in (tmp_path / "keepalived.prom").read_text()

@@ -14,7 +14,10 @@ set -euo pipefail
 vip=$1
 dir=$2
 held=0
-if ip -o -4 addr show | grep -qF " ${vip}/"; then
+# Read whole before matching: `ip ... | grep -q` under pipefail fails when grep stops early and ip
+# gets SIGPIPE (many addresses), which would report a held VIP as 0.
+addresses=$(ip -o -4 addr show)
+if grep -qF " ${vip}/" <<<"$addresses"; then
   held=1
 fi
 tmp=$(mktemp "${dir}/.keepalived.prom.XXXXXX")
