@@ -88,6 +88,23 @@ def stack_platform(stack: str) -> Any:
     return load_platform(raw, secret_keys, missing_secrets_ok=True)
 
 
+def restic_params(job: str, repository: str, host_tag: str, forget_args: str = "") -> dict[str, str]:
+    """The parameters backup-lib.sh expects (components/backup/targets.py) for an S3 target with the
+    default paths, spelled out for the exact tests of the backup and restore steps."""
+    return {
+        "JOB": job,
+        "REPOSITORY": repository,
+        "HOST_TAG": host_tag,
+        "RESTIC_ENV_FILE": "/etc/jupyterhub-platform/backup/restic.env",
+        "RESTIC_SFTP_COMMAND": "",
+        "METRICS_DIR": "/var/lib/prometheus/node-exporter",
+        "STATE_DIR": "/var/lib/jupyterhub-platform/backup",
+        "FORGET_ARGS": forget_args,
+        "RESTIC": "restic",
+        "RESTIC_TIMEOUT": "21600",
+    }
+
+
 def free_port() -> int:
     """An ephemeral port on 127.0.0.1 that was free a moment ago (tests run beside others on this machine)."""
     with socket.socket() as sock:

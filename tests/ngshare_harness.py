@@ -148,3 +148,30 @@ def nbgrader_config(home: Path, course: str, url: str) -> None:
         "import ngshare_exchange\n"
         f"ngshare_exchange.configureExchange(c, {url!r})\n"
     )
+
+
+NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "answer = None"}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+"""The one-cell notebook of assignment ps1."""
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
+
+
+def release_ps1(root: Path, users: list[str], url: str, teacher: str = "teacher1", token: str = "tok-teacher") -> dict[str, Path]:
+    """A home per user under `root/homes` configured for course cs101's ngshare at `url`; `teacher` (the
+    first instructor) generates and releases assignment ps1. Returns the homes by user."""
+    homes = {user: root / "homes" / user for user in users}
+    for home in homes.values():
+        nbgrader_config(home, "cs101", url)
+    source = homes[teacher] / "source" / "ps1"
+    source.mkdir(parents=True)
+    (source / "problem.ipynb").write_text(json.dumps(NOTEBOOK))
+    ok(nbgrader(homes[teacher], teacher, token, "generate_assignment", "ps1", "--force"))
+    ok(nbgrader(homes[teacher], teacher, token, "release_assignment", "ps1"))
+    return homes

@@ -23,7 +23,7 @@ from components.backup.jobs import (
 )
 from config.backup import BackupConfig
 from config.platform import PlatformConfig
-from tests.helpers import script_exports
+from tests.helpers import restic_params, script_exports
 from tests.hub_fixtures import HUB
 
 PG_URL = "postgresql://hubuser@db.example.org:5433/hubs"
@@ -84,18 +84,7 @@ def test_the_databases_list_one_line_each() -> None:
 
 
 def restic(job: str, node: str, forget: str) -> dict[str, str]:
-    return {
-        "JOB": job,
-        "REPOSITORY": f"s3:https://s3.amazonaws.com/backups/jupyterhub-platform/{node}",
-        "HOST_TAG": node,
-        "RESTIC_ENV_FILE": "/etc/jupyterhub-platform/backup/restic.env",
-        "RESTIC_SFTP_COMMAND": "",
-        "METRICS_DIR": "/var/lib/prometheus/node-exporter",
-        "STATE_DIR": "/var/lib/jupyterhub-platform/backup",
-        "FORGET_ARGS": forget,
-        "RESTIC": "restic",
-        "RESTIC_TIMEOUT": "21600",
-    }
+    return restic_params(job, f"s3:https://s3.amazonaws.com/backups/jupyterhub-platform/{node}", node, forget)
 
 
 def test_job_scripts_of_each_host() -> None:

@@ -11,7 +11,7 @@ from components.backup import units
 from components.backup.jobs import host_files, job_scripts, plan
 from components.backup.steps import SECRET_FILES, install_script, quota_step_script, secret_names, uninstall_script
 from config.backup import BackupConfig
-from tests.helpers import script_exports
+from tests.helpers import restic_params, script_exports
 from tests.test_backup_jobs_exact import KEY, platform
 
 LIB = "/usr/local/lib/jupyterhub-platform/backup"
@@ -30,18 +30,7 @@ def decoded(exports: dict[str, str]) -> dict[str, Any]:
 
 
 def restic_install(node: str) -> dict[str, str]:
-    return {
-        "JOB": "install",
-        "REPOSITORY": f"s3:https://s3.amazonaws.com/backups/jupyterhub-platform/{node}",
-        "HOST_TAG": node,
-        "RESTIC_ENV_FILE": "/etc/jupyterhub-platform/backup/restic.env",
-        "RESTIC_SFTP_COMMAND": "",
-        "METRICS_DIR": "/var/lib/prometheus/node-exporter",
-        "STATE_DIR": "/var/lib/jupyterhub-platform/backup",
-        "FORGET_ARGS": "",
-        "RESTIC": "restic",
-        "RESTIC_TIMEOUT": "21600",
-    }
+    return restic_params("install", f"s3:https://s3.amazonaws.com/backups/jupyterhub-platform/{node}", node)
 
 
 def test_the_install_step_of_the_first_control_plane() -> None:

@@ -12,20 +12,9 @@ from pathlib import Path
 import requests
 
 from tests.helpers import ROOT
-from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_config, ngshare_server
+from tests.ngshare_harness import hub_user_stub, nbgrader, ngshare_server, ok, release_ps1
 
 TOKENS = {"tok-teacher": "teacher1", "tok-s1": "student1", "tok-s2": "student2", "tok-admin": "platform-admin"}
-NOTEBOOK = {
-    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "answer = None"}],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
-def ok(result: object) -> None:
-    print(result.args, result.stdout, result.stderr)
-    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
 
 
 def test_two_students_submit_and_cannot_read_each_other(tmp_path: Path) -> None:
@@ -39,14 +28,7 @@ def test_two_students_submit_and_cannot_read_each_other(tmp_path: Path) -> None:
             blank = {"first_name": "", "last_name": "", "email": ""}
             assert requests.post(f"{url}/student/cs101/{student}", data=blank, headers=teacher, timeout=30).json()["success"]
 
-        homes = {user: tmp_path / "homes" / user for user in ("teacher1", "student1", "student2")}
-        for home in homes.values():
-            nbgrader_config(home, "cs101", url)
-        source = homes["teacher1"] / "source" / "ps1"
-        source.mkdir(parents=True)
-        (source / "problem.ipynb").write_text(json.dumps(NOTEBOOK))
-        ok(nbgrader(homes["teacher1"], "teacher1", "tok-teacher", "generate_assignment", "ps1", "--force"))
-        ok(nbgrader(homes["teacher1"], "teacher1", "tok-teacher", "release_assignment", "ps1"))
+        homes = release_ps1(tmp_path, ["teacher1", "student1", "student2"], url)
 
         for student, token in (("student1", "tok-s1"), ("student2", "tok-s2")):
             ok(nbgrader(homes[student], student, token, "fetch_assignment", "ps1", "--course", "cs101"))

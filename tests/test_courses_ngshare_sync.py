@@ -16,7 +16,7 @@ import requests
 from components.courses import ngshare_sync
 from components.courses.ngshare import SYNC_SERVICE
 from components.courses.ngshare_sync import Changes
-from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_config, nbgrader_python, ngshare_server
+from tests.ngshare_harness import hub_user_stub, nbgrader, nbgrader_python, ngshare_server, ok, release_ps1
 
 SYNC = SYNC_SERVICE  # the name the platform gives the sync service (ngshare's admin)
 TOKENS = {
@@ -28,16 +28,6 @@ TOKENS = {
     "tok-teacher2": "teacher2",
 }
 COURSES = [{"course": "cs101", "instructors": "cs101-instructors", "students": "cs101-students"}]
-NOTEBOOK = {
-    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "answer = None"}],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
 
 
 def members(url: str, token: str, kind: str) -> list[str]:
@@ -77,14 +67,7 @@ def test_sync_is_idempotent_and_removal_ends_the_exchange(tmp_path: Path) -> Non
         assert members(url, "tok-teacher", "instructors") == ["teacher1"]
         assert members(url, "tok-teacher", "students") == ["student1", "student2"]
 
-        homes = {u: tmp_path / "homes" / u for u in ("teacher1", "student1", "student2", "student3")}
-        for home in homes.values():
-            nbgrader_config(home, "cs101", url)
-        source = homes["teacher1"] / "source" / "ps1"
-        source.mkdir(parents=True)
-        (source / "problem.ipynb").write_text(json.dumps(NOTEBOOK))
-        ok(nbgrader(homes["teacher1"], "teacher1", "tok-teacher", "generate_assignment", "ps1", "--force"))
-        ok(nbgrader(homes["teacher1"], "teacher1", "tok-teacher", "release_assignment", "ps1"))
+        homes = release_ps1(tmp_path, ["teacher1", "student1", "student2", "student3"], url)
         ok(nbgrader(homes["student2"], "student2", "tok-s2", "fetch_assignment", "ps1", "--course", "cs101"))
         assert (homes["student2"] / "ps1" / "problem.ipynb").exists()
 

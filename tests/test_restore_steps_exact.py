@@ -18,7 +18,7 @@ from components.backup.restore_steps import (
 )
 from components.backup.targets import ResticSettings
 from components.common.shell import RenderedScript
-from tests.helpers import script_exports
+from tests.helpers import restic_params, script_exports
 
 RESTIC = ResticSettings(repository="s3:https://s3.example.org/b/p/cp-1", host_tag="cp-1")
 PKI = "/etc/kubernetes/pki/etcd"
@@ -29,18 +29,7 @@ ETCD_ARGS = (
 
 
 def restic(job: str) -> dict[str, str]:
-    return {
-        "JOB": job,
-        "REPOSITORY": "s3:https://s3.example.org/b/p/cp-1",
-        "HOST_TAG": "cp-1",
-        "RESTIC_ENV_FILE": "/etc/jupyterhub-platform/backup/restic.env",
-        "RESTIC_SFTP_COMMAND": "",
-        "METRICS_DIR": "/var/lib/prometheus/node-exporter",
-        "STATE_DIR": "/var/lib/jupyterhub-platform/backup",
-        "FORGET_ARGS": "",
-        "RESTIC": "restic",
-        "RESTIC_TIMEOUT": "21600",
-    }
+    return restic_params(job, "s3:https://s3.example.org/b/p/cp-1", "cp-1")
 
 
 def read(script: RenderedScript) -> tuple[str, dict[str, str]]:
