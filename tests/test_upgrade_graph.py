@@ -83,6 +83,17 @@ def test_one_upgrade_step_per_node_and_worker_credentials_only_on_stdin(stack: t
             assert credentials["urn"] in r["depends_on"]
 
 
+def test_upgrade_credentials_wait_for_the_api_server_only(stack: tuple[str, dict]) -> None:
+    # Every worker's upgrade reads the credentials; each such edge costs the SDK a walk over all the
+    # credentials wait for (tools/bench_render.py, CycleCheckVisits). After the API server that is the
+    # bootstrap; after Calico and "every node Ready" it would be every node's steps.
+    _, plan = stack
+    graph = Graph(plan["resources"])
+    assert graph.waits_for("cp-1-upgrade-credentials", "cp-1-admin-kubeconfig")
+    for later_step in ("cluster-calico", "cp-1-wait-nodes-ready", "worker-1-labels", "worker-1-kubeadm-join"):
+        assert not graph.waits_for("cp-1-upgrade-credentials", later_step), later_step
+
+
 def test_no_key_token_or_certificate_on_a_command_line(rendered: Callable[[str], tuple[dict, Path]]) -> None:
     plan, out = rendered("prod")
     for r in plan["resources"]:
