@@ -7,8 +7,10 @@ installed once per process and cleared before each run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import Stack
 
 from components.common import artifacts
+from tools import cycle_check
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "[secret]"
@@ -213,6 +216,8 @@ def install(project: str, stack: str) -> Recorder:
         # large share of the render. (pulumi is pinned; without the hook only speed changes.)
         if hasattr(resource_runtime, "_get_stack_trace"):
             resource_runtime._get_stack_trace = source_pb2.StackTrace
+        # The SDK's cycle check is quadratic in the workers; the same answer in linear time.
+        cycle_check.install()
         m = _Mocks(_RECORDER)
         mocks.set_mocks(m, project=project, stack=stack, preview=False, monitor=_Monitor(_RECORDER, m))
     pulumi.runtime.settings._set_stack(stack)
@@ -220,7 +225,25 @@ def install(project: str, stack: str) -> Recorder:
     _root_stack_for(project, stack)
     _RECORDER.clear()
     artifacts.reset()
+    cycle_check.reset()
     return _RECORDER
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one run, back as it was after.
+
+    The program builds a graph of long-lived objects (resources, their outputs and futures) that
+    stays alive until the run ends; every full collection walks all of it again, and there are
+    many of them as the graph grows. At 1,000 workers that is about a third of the render's CPU
+    time (measured: 28 s -> 19-24 s), for almost nothing freed (peak memory 632 -> 656 MiB)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run(
@@ -252,5 +275,6 @@ def run(
         outputs = program()
         return asyncio.ensure_future(_collect(outputs))
 
-    _program()
+    with collector_paused():
+        _program()
     return recorder
