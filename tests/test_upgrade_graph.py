@@ -84,9 +84,9 @@ def test_one_upgrade_step_per_node_and_worker_credentials_only_on_stdin(stack: t
 
 
 def test_upgrade_credentials_wait_for_the_api_server_only(stack: tuple[str, dict]) -> None:
-    # Every worker's upgrade reads the credentials; each such edge costs the SDK a walk over all the
-    # credentials wait for (tools/bench_render.py, CycleCheckVisits). After the API server that is the
-    # bootstrap; after Calico and "every node Ready" it would be every node's steps.
+    # Every worker's upgrade reads the credentials; in a real preview each such edge costs the SDK a
+    # walk over all the credentials wait for (tools/bench_render.py, CycleCheckVisits). After the API
+    # server that is the bootstrap; after Calico and "every node Ready" it would be every node's steps.
     _, plan = stack
     graph = Graph(plan["resources"])
     assert graph.waits_for("cp-1-upgrade-credentials", "cp-1-admin-kubeconfig")

@@ -2,7 +2,7 @@
 # The real-engine tier: the program under the Pulumi engine built by tools/engine/build.sh, offline.
 #   bash tools/e2e.sh [preview] [contract] [cluster]   (default: all three; builds the engine first if
 #                     its cache is missing; JHP_ENGINE_BIN=DIR uses an engine bin directory)
-# For dev and prod, as fresh stacks on a local file backend in a temporary folder (passphrase secrets,
+# For dev, prod and the 200-worker fixture, as fresh stacks on a local file backend in a temporary folder (passphrase secrets,
 # test secret values on stdin, no plugin downloads, no update check):
 #   - `pulumi preview` succeeds, with every Helm Release pointed at test charts served on 127.0.0.1
 #     (charts.repository_overrides). Measured: in these fresh previews every Release has unknown
@@ -96,9 +96,18 @@ test_secret() { # test_secret KEY: a test value of the shape the key's value rul
   esac
 }
 
+# The stacks previewed: dev, prod and the 200-worker fixture (about 1,000 resources: the engine at scale).
+preview_stacks=(dev prod scale-200)
+stack_source() { # stack_source STACK: the committed stack file it is made from
+  case "$1" in
+    scale-200) printf 'tests/fixtures/scale-200.yaml' ;;
+    *) printf 'Pulumi.%s.yaml' "$1" ;;
+  esac
+}
+
 preview_stack() { # preview_stack STACK: fresh stack, test secrets on stdin, preview to JSON
   local stack=$1 name="e2e-$1" key start
-  "$python" -m tools.e2e_support stack-file "Pulumi.$stack.yaml" "$charts_url" "$project/Pulumi.$name.yaml" \
+  "$python" -m tools.e2e_support stack-file "$(stack_source "$stack")" "$charts_url" "$project/Pulumi.$name.yaml" \
     > "$work/secrets-$stack" || return 1
   (cd "$project" && pulumi stack init "$name" --secrets-provider passphrase --non-interactive >/dev/null) || return 1
   while read -r key; do
@@ -115,15 +124,15 @@ preview_tier() {
   local stack start
   project=$work/project
   new_project "$project" __main__.py
-  for stack in dev prod; do
+  for stack in "${preview_stacks[@]}"; do
     start=$(date +%s%N)
-    "$python" -m tools.render "$stack" --out "$work/render-$stack" >/dev/null
+    "$python" -m tools.render "$stack" --stack-file "$(stack_source "$stack")" --out "$work/render-$stack" >/dev/null
     echo "e2e: offline render of $stack took $(( ($(date +%s%N) - start) / 1000000 )) ms"
   done
   serve_charts "$work/charts"
   charts_url=$served_url
   "$python" -m tools.e2e_support charts "$work/charts" "$work"/render-*/plan.json
-  for stack in dev prod; do
+  for stack in "${preview_stacks[@]}"; do
     check "pulumi preview of a fresh $stack stack" preview_stack "$stack"
     check "$stack preview resources match the offline render" \
       "$python" -m tools.e2e_support compare "$work/render-$stack/plan.json" "$work/preview-$stack.json"
