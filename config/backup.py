@@ -187,7 +187,8 @@ class BackupConfig(StrictModel):
     hub_databases: HubDbBackup = HubDbBackup()
     """Hub databases."""
     metrics_dir: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9._-]+)+$")] = "/var/lib/prometheus/node-exporter"
-    """node-exporter's textfile collector directory: each job writes `jupyterhub_platform_backup_<job>.prom` there."""
+    """node-exporter's textfile collector directory: each job writes `jupyterhub_platform_backup_<job>.prom` there.
+    With the platform's `monitoring` on it must stay the default, the directory its node-exporters read."""
     timeout_hours: Annotated[int, Field(ge=1, le=48)] = 6
     """A job still running after this long is stopped and reported as failed."""
 

@@ -95,4 +95,21 @@ def _grafana(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
         )
 
 
-MONITORING_CHECKS = [_node, _retention, _grafana]
+def _textfile_directories(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
+    """The platform's node-exporters read one textfile directory (the backup and quota models'
+    default); metrics written anywhere else would never reach the backup and quota alerts."""
+    if cfg.monitoring is None:
+        return
+    for path, section in (("backup.metrics_dir", cfg.backup), ("quotas.metrics_dir", cfg.quotas)):
+        if section is None:
+            continue
+        default = type(section).model_fields["metrics_dir"].default
+        if section.metrics_dir != default:
+            yield ConfigIssue(
+                path,
+                f"the platform's node-exporters read {default} only: remove {path} (or set it to {default}) "
+                "while `monitoring` is on",
+            )
+
+
+MONITORING_CHECKS = [_node, _retention, _grafana, _textfile_directories]

@@ -68,7 +68,8 @@ class QuotaConfig(StrictModel):
     schedule: str = "*:0/5"
     """systemd OnCalendar of the reconcile timer: how soon a new folder gets its limit (default every 5 minutes)."""
     metrics_dir: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9._-]+)+$")] = "/var/lib/prometheus/node-exporter"
-    """node-exporter's textfile collector directory (`jupyterhub_platform_home_quota.prom`)."""
+    """node-exporter's textfile collector directory (`jupyterhub_platform_home_quota.prom`). With the
+    platform's `monitoring` on it must stay the default, the directory its node-exporters read."""
 
     def limit_for(self, hub: str, user: str | None = None) -> QuotaLimit:
         entry = next((h for h in self.hubs if h.hub == hub), None)

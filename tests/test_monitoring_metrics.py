@@ -64,6 +64,13 @@ def test_every_metric_is_a_known_exporter_metric() -> None:
         assert source and names, name
 
 
+def test_every_listed_metric_is_read_or_checked_against_its_exporter() -> None:
+    # A name nothing reads is checked by nothing (a typo in it would go unnoticed); HAProxy's are
+    # compared with a real exporter below.
+    read = {name for exprs in _expressions().values() for e in exprs for name in metric_names(e)}
+    assert KNOWN_METRICS - read <= EXPORTERS["haproxy"][1]
+
+
 def test_a_made_up_metric_is_caught() -> None:
     assert metric_names("rate(node_cpu_secs_total[5m])") - KNOWN_METRICS == {"node_cpu_secs_total"}
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from components.monitoring.alerts import platform_alerts, rule_groups
+from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
 from tests.helpers import ROOT, require_tool, stack_platform
 
 Series = list[tuple[str, str]]
@@ -169,18 +170,19 @@ CASES: dict[str, dict[str, Any]] = {
         {},
     ),
     # 10-minute samples: the last success at 0 s (stale at 28 h) or at 25 h (fresh at 28 h).
+    # The series names and labels the backup jobs write (tests/test_backup_metrics_contract.py runs the writer).
     "BackupStale": _case(
-        [('jhub_backup_last_success_timestamp_seconds{kind="homes"}', "0x200")],
-        [('jhub_backup_last_success_timestamp_seconds{kind="homes"}', "90000x200")],
+        [(f'{BACKUP_LAST_SUCCESS}{{backup="homes",node="nfs-1"}}', "0x200")],
+        [(f'{BACKUP_LAST_SUCCESS}{{backup="homes",node="nfs-1"}}', "90000x200")],
         "28h",
-        {"kind": "homes"},
+        {"backup": "homes", "node": "nfs-1"},
         interval="10m",
     ),
     "BackupFailed": _case(
-        [('jhub_backup_last_exit_code{kind="etcd"}', "1x20")],
-        [('jhub_backup_last_exit_code{kind="etcd"}', "0x20")],
+        [(f'{BACKUP_SUCCESS}{{backup="etcd",node="cp-1"}}', "0x20")],
+        [(f'{BACKUP_SUCCESS}{{backup="etcd",node="cp-1"}}', "1x20")],
         "5m",
-        {"kind": "etcd"},
+        {"backup": "etcd", "node": "cp-1"},
     ),
     "PrometheusStorageFilling": _case(
         [

@@ -182,3 +182,26 @@ def test_grafana_endpoints_from_a_non_keycloak_issuer() -> None:
         "api_url": "https://login.example.org/userinfo",
     }
     assert issues({"grafana": {**GRAFANA, **endpoints}}, hubs=[other]) == set()
+
+
+DEFAULT_TEXTFILES = "/var/lib/prometheus/node-exporter"
+
+
+def test_backup_and_quota_metrics_must_land_where_node_exporter_reads() -> None:
+    backup = {"s3": {"bucket": "backups"}, "metrics_dir": "/srv/metrics"}
+    quotas = {"metrics_dir": "/srv/quota-metrics"}
+    assert issues({}, backup=backup, quotas=quotas) == {
+        (
+            "backup.metrics_dir",
+            f"the platform's node-exporters read {DEFAULT_TEXTFILES} only: remove backup.metrics_dir "
+            f"(or set it to {DEFAULT_TEXTFILES}) while `monitoring` is on",
+        ),
+        (
+            "quotas.metrics_dir",
+            f"the platform's node-exporters read {DEFAULT_TEXTFILES} only: remove quotas.metrics_dir "
+            f"(or set it to {DEFAULT_TEXTFILES}) while `monitoring` is on",
+        ),
+    }
+    # The default, written out, is fine; without the platform's monitoring any directory is.
+    assert issues({}, backup={**backup, "metrics_dir": DEFAULT_TEXTFILES}, quotas={}) == set()
+    assert issues(None, backup=backup, quotas=quotas) == set()

@@ -18,6 +18,7 @@ NODE_EXPORTER_ARGS = [
     "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl"
     "|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
     "--collector.mountstats",
+    "--collector.textfile.directory=/host/root/var/lib/prometheus/node-exporter",
 ]
 BASE_GRAFANA = {
     "admin": {"existingSecret": "grafana-admin"},

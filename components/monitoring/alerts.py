@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.monitoring.backup_metrics import BACKUP_EXIT_CODE, BACKUP_LAST_SUCCESS
+from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS, JOB_LABEL, NODE_LABEL
 from components.monitoring.scrape import API_VIP_JOB, HUB_JOB, LB_JOB, NFS_JOB
 from config.inventory import Role
 
@@ -240,6 +240,8 @@ def _gpus(cfg: PlatformConfig) -> list[Alert]:
 
 
 def _backups(mon: MonitoringConfig) -> list[Alert]:
+    # The labels every backup job writes beside its metrics (backup_metrics.py).
+    job, node = f"{{{{ $labels.{JOB_LABEL} }}}}", f"{{{{ $labels.{NODE_LABEL} }}}}"
     return [
         Alert(
             "BackupStale",
@@ -247,15 +249,15 @@ def _backups(mon: MonitoringConfig) -> list[Alert]:
             f"time() - {BACKUP_LAST_SUCCESS} > {mon.backup_max_age_hours * 3600}",
             10,
             "warning",
-            f"the last successful {{{{ $labels.kind }}}} backup is older than {mon.backup_max_age_hours} h",
+            f"the last successful {job} backup on {node} is older than {mon.backup_max_age_hours} h",
         ),
         Alert(
             "BackupFailed",
             "backups",
-            f"{BACKUP_EXIT_CODE} != 0",
+            f"{BACKUP_SUCCESS} == 0",
             0,
             "warning",
-            "the last {{ $labels.kind }} backup failed (exit code {{ $value }})",
+            f"the last {job} backup on {node} failed (its log: journalctl -u jupyterhub-platform-backup-{job})",
         ),
     ]
 

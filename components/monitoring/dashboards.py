@@ -20,7 +20,7 @@ from grafana_foundation_sdk.builders import timeseries as gt
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
-from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS
+from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, JOB_LABEL, NODE_LABEL
 from components.monitoring.scrape import NFS_JOB
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
 RATE = "5m"
+# A backup series is one job on one host (the labels backup_metrics.py names).
+BACKUP_LEGEND = f"{{{{{JOB_LABEL}}}}} {{{{{NODE_LABEL}}}}}"
 LOCAL_FS = '{fstype!~"tmpfs|nfs.*"}'
 
 
@@ -308,7 +310,7 @@ def _nfs() -> DashboardSpec:
                             "{{operation}}",
                         ),
                     ),
-                    _p("Age of the last successful backup", "s", (f"time() - {BACKUP_LAST_SUCCESS}", "{{kind}}"), stat=True),
+                    _p("Age of the last successful backup", "s", (f"time() - {BACKUP_LAST_SUCCESS}", BACKUP_LEGEND), stat=True),
                 ),
             ),
         ),

@@ -1,12 +1,14 @@
-"""Every metric name a dashboard or an alert may use, by exporter, with where the name comes from (data).
+"""Every metric name a dashboard or an alert uses, by exporter, with where the name comes from (data).
 
 `tests/test_monitoring_metrics.py` extracts each metric from every rule and dashboard expression and
-fails on a name missing here; it also checks the HAProxy names against a real HAProxy's exporter.
+fails on a name missing here and on a name here that nothing reads (except HAProxy's, which it checks
+against a real HAProxy's exporter); the platform's own backup names are checked against their writer
+in `tests/test_backup_metrics_contract.py`.
 """
 
 from __future__ import annotations
 
-from components.monitoring.backup_metrics import BACKUP_EXIT_CODE, BACKUP_LAST_RUN, BACKUP_LAST_SUCCESS
+from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
 
 EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
     "prometheus": (
@@ -16,7 +18,6 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
                 "up",
                 "prometheus_tsdb_storage_blocks_bytes",
                 "prometheus_tsdb_wal_storage_size_bytes",
-                "prometheus_tsdb_head_series",
             }
         ),
     ),
@@ -37,7 +38,6 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
                 "node_nfsd_requests_total",
                 "node_mountstats_nfs_operations_requests_total",
                 "node_mountstats_nfs_operations_request_time_seconds_total",
-                "node_textfile_scrape_error",
             }
         ),
     ),
@@ -48,14 +48,11 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
         ),
     ),
     "kubelet": (
-        "kubelet /metrics and /metrics/cadvisor (k8s.io/kubernetes pkg/kubelet/metrics, cAdvisor)",
+        "kubelet /metrics (k8s.io/kubernetes pkg/kubelet/metrics)",
         frozenset(
             {
                 "kubelet_certificate_manager_client_ttl_seconds",
                 "kubelet_volume_stats_used_bytes",
-                "kubelet_volume_stats_capacity_bytes",
-                "container_cpu_usage_seconds_total",
-                "container_memory_working_set_bytes",
             }
         ),
     ),
@@ -91,15 +88,14 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
             {
                 "jupyterhub_active_users",
                 "jupyterhub_running_servers",
-                "jupyterhub_total_users",
                 "jupyterhub_server_spawn_duration_seconds_bucket",
                 "jupyterhub_server_spawn_duration_seconds_count",
             }
         ),
     ),
     "yunikorn": (
-        "yunikorn-core pkg/metrics/queue.go and scheduler.go (1.6+ names with a `queue` label)",
-        frozenset({"yunikorn_queue_resource", "yunikorn_queue_app", "yunikorn_scheduler_application_submission_total"}),
+        "yunikorn-core pkg/metrics/queue.go (1.6+ names with a `queue` label)",
+        frozenset({"yunikorn_queue_resource", "yunikorn_queue_app"}),
     ),
     "dcgm-exporter": (
         "NVIDIA dcgm-exporter default-counters.csv",
@@ -115,7 +111,7 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "platform": (
         "written by this platform to node-exporter's textfile collector (backup_metrics, keepalived notify)",
-        frozenset({BACKUP_LAST_SUCCESS, BACKUP_EXIT_CODE, BACKUP_LAST_RUN, "jhub_keepalived_vip_master"}),
+        frozenset({BACKUP_LAST_SUCCESS, BACKUP_SUCCESS, "jhub_keepalived_vip_master"}),
     ),
 }
 

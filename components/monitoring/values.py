@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from components.monitoring import naming
+from components.monitoring.backup_metrics import TEXTFILE_DIR
 from components.monitoring.scrape import additional_scrape_configs
 from config.monitoring_oauth_queries import grafana_oauth
 from config.monitoring_sizing_queries import prometheus_sizing
@@ -26,6 +27,8 @@ NODE_EXPORTER_DEFAULT_ARGS = [
     "|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
 ]
 GRAFANA_SECRETS_DIR = "/etc/secrets"
+# Where the chart's node-exporter sees the host's root file system.
+HOST_ROOT = "/host/root"
 
 
 def _prometheus(cfg: PlatformConfig) -> dict[str, Any]:
@@ -135,7 +138,15 @@ def chart_values(cfg: PlatformConfig) -> dict[str, Any]:
         "alertmanager": {"alertmanagerSpec": {"useExistingSecret": True, "configSecret": naming.ALERTMANAGER_SECRET}},
         "prometheus": _prometheus(cfg),
         "grafana": _grafana(cfg),
-        "prometheus-node-exporter": {"extraArgs": [*NODE_EXPORTER_DEFAULT_ARGS, "--collector.mountstats"]},
+        "prometheus-node-exporter": {
+            "extraArgs": [
+                *NODE_EXPORTER_DEFAULT_ARGS,
+                "--collector.mountstats",
+                # Backups and quota reports on cluster nodes write *.prom files on the host; the chart
+                # mounts the host's / read-only at /host/root (hostRootFsMount, on by default).
+                f"--collector.textfile.directory={HOST_ROOT}{TEXTFILE_DIR}",
+            ]
+        },
         # Pod labels the dashboards group by: z2jh's component and the YuniKorn queue the hub sets on each notebook
         # (kube-state-metrics exposes them as label_component and label_yunikorn_apache_org_queue).
         "kube-state-metrics": {"metricLabelsAllowlist": ["pods=[component,yunikorn.apache.org/queue]"]},
