@@ -53,7 +53,8 @@ class CertificatesConfig(StrictModel):
     check_calendar: Annotated[str, Field(pattern=r"^[A-Za-z0-9:*/,. -]{1,64}$")] = "daily"
     """systemd OnCalendar expression of the expiry check on each control plane."""
     textfile_directory: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] = "/var/lib/prometheus/node-exporter"
-    """Where the check writes `kubeadm_certificates.prom` for node-exporter's textfile collector."""
+    """Where the check writes `kubeadm_certificates.prom` for node-exporter's textfile collector. With the
+    platform's `monitoring` on it must stay the default, the directory its node-exporters read."""
 
 
 class EncryptionAtRestConfig(StrictModel):

@@ -96,15 +96,20 @@ def _grafana(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
 
 
 def _textfile_directories(cfg: PlatformConfig) -> Iterator[ConfigIssue]:
-    """The platform's node-exporters read one textfile directory (the backup and quota models'
-    default); metrics written anywhere else would never reach the backup and quota alerts."""
+    """The platform's node-exporters read one textfile directory (the models' default); metrics written
+    anywhere else would never reach the backup and certificate alerts."""
     if cfg.monitoring is None:
         return
-    for path, section in (("backup.metrics_dir", cfg.backup), ("quotas.metrics_dir", cfg.quotas)):
+    places = (
+        ("backup.metrics_dir", cfg.backup, "metrics_dir"),
+        ("quotas.metrics_dir", cfg.quotas, "metrics_dir"),
+        ("cluster.certificates.textfile_directory", cfg.cluster.certificates, "textfile_directory"),
+    )
+    for path, section, field in places:
         if section is None:
             continue
-        default = type(section).model_fields["metrics_dir"].default
-        if section.metrics_dir != default:
+        default = type(section).model_fields[field].default
+        if getattr(section, field) != default:
             yield ConfigIssue(
                 path,
                 f"the platform's node-exporters read {default} only: remove {path} (or set it to {default}) "

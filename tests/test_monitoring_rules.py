@@ -28,6 +28,8 @@ def _case(fail: Series, ok: Series, at: str, labels: dict[str, str], interval: s
     return {"fail": fail, "ok": ok, "at": at, "labels": labels, "interval": interval}
 
 
+KUBEADM_APISERVER = 'kubeadm_certificate_expiry_timestamp_seconds{certificate="apiserver",authority="false",instance="cp-1"}'
+
 # alert -> failing series, healthy series, evaluation time, labels of the expected alert (besides severity).
 CASES: dict[str, dict[str, Any]] = {
     "ApiUnreachableThroughVip": _case(
@@ -59,6 +61,22 @@ CASES: dict[str, dict[str, Any]] = {
         [('kubelet_certificate_manager_client_ttl_seconds{node="worker-1"}', "2e7x20")],
         "70m",
         {"node": "worker-1"},
+        interval="5m",
+    ),
+    # As the control planes' expiry check writes them (names and labels: tests/test_security_scripts.py);
+    # at 70 min time() is 4200: an expiry 10 days on fires, one 100 days on does not.
+    "KubeadmCertificateExpiringSoon": _case(
+        [(KUBEADM_APISERVER, "868200x20")],
+        [(KUBEADM_APISERVER, "8644200x20")],
+        "70m",
+        {"certificate": "apiserver", "authority": "false", "instance": "cp-1"},
+        interval="5m",
+    ),
+    "KubeadmCertificateCheckFailing": _case(
+        [('kubeadm_certificate_check_success{instance="cp-1"}', "0x20")],
+        [('kubeadm_certificate_check_success{instance="cp-1"}', "1x20")],
+        "70m",
+        {"instance": "cp-1"},
         interval="5m",
     ),
     "HaproxyBackendServerDown": _case(

@@ -202,6 +202,14 @@ def test_backup_and_quota_metrics_must_land_where_node_exporter_reads() -> None:
             f"(or set it to {DEFAULT_TEXTFILES}) while `monitoring` is on",
         ),
     }
+    cluster = {"certificates": {"textfile_directory": "/srv/certs"}}
+    assert issues({}, cluster=cluster) == {
+        (
+            "cluster.certificates.textfile_directory",
+            f"the platform's node-exporters read {DEFAULT_TEXTFILES} only: remove cluster.certificates.textfile_directory "
+            f"(or set it to {DEFAULT_TEXTFILES}) while `monitoring` is on",
+        )
+    }
     # The default, written out, is fine; without the platform's monitoring any directory is.
     assert issues({}, backup={**backup, "metrics_dir": DEFAULT_TEXTFILES}, quotas={}) == set()
-    assert issues(None, backup=backup, quotas=quotas) == set()
+    assert issues(None, backup=backup, quotas=quotas, cluster=cluster) == set()

@@ -16,6 +16,7 @@ import yaml
 
 from components.common.shell import RenderedScript
 from components.k8s_cluster import security_scripts
+from components.monitoring.alerts import KUBEADM_CERT_CHECK, KUBEADM_CERT_EXPIRY, platform_alerts
 from config.platform import PlatformConfig
 from tests.helpers import stack_platform
 
@@ -198,3 +199,10 @@ def test_expiry_check_exports_every_certificate_for_node_exporter(root: Path, pr
     assert 'kubeadm_certificate_expiry_timestamp_seconds{certificate="apiserver",authority="false"} 1827581160' in metrics
     assert 'kubeadm_certificate_expiry_timestamp_seconds{certificate="ca",authority="true"}' in metrics
     assert "kubeadm_certificate_check_success 1" in metrics
+    # The alerts read exactly these names, and name only labels the series carry (or Prometheus adds).
+    assert prod.monitoring is not None
+    cfg_alerts = {a.name: a for a in platform_alerts(prod, prod.monitoring)}
+    expiring, failing = cfg_alerts["KubeadmCertificateExpiringSoon"], cfg_alerts["KubeadmCertificateCheckFailing"]
+    assert expiring.expr.startswith(f"{KUBEADM_CERT_EXPIRY} - time()") and f"{KUBEADM_CERT_EXPIRY}{{certificate=" in metrics
+    assert failing.expr == f"{KUBEADM_CERT_CHECK} == 0" and f"{KUBEADM_CERT_CHECK} 1" in metrics
+    assert set(re.findall(r"\$labels\.(\w+)", expiring.summary)) == {"certificate", "instance"}

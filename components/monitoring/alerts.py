@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 RUNBOOK = "https://github.com/jupyterhub-platform/jupyterhub-platform/blob/main/docs/runbooks.md"
 KEEPALIVED_VIP_METRIC = "jhub_keepalived_vip_master"
 DAY = 86400
+# The control planes' certificate expiry check writes these (tests/test_security_scripts.py runs it).
+KUBEADM_CERT_EXPIRY = "kubeadm_certificate_expiry_timestamp_seconds"
+KUBEADM_CERT_CHECK = "kubeadm_certificate_check_success"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,23 @@ def _control_plane(cfg: PlatformConfig) -> list[Alert]:
             60,
             "warning",
             "the kubelet client certificate of {{ $labels.node }} expires within 30 days",
+        ),
+        # Written on each control plane by its expiry check (components/k8s_cluster/scripts/certs-check.sh).
+        Alert(
+            "KubeadmCertificateExpiringSoon",
+            g,
+            f"{KUBEADM_CERT_EXPIRY} - time() < {30 * DAY}",
+            60,
+            "warning",
+            "kubeadm certificate {{ $labels.certificate }} on {{ $labels.instance }} expires within 30 days",
+        ),
+        Alert(
+            "KubeadmCertificateCheckFailing",
+            g,
+            f"{KUBEADM_CERT_CHECK} == 0",
+            60,
+            "warning",
+            "the kubeadm certificate expiry check on {{ $labels.instance }} could not read every certificate",
         ),
     ]
     if cfg.inventory.load_balancers:

@@ -110,8 +110,17 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
         ),
     ),
     "platform": (
-        "written by this platform to node-exporter's textfile collector (backup_metrics, keepalived notify)",
-        frozenset({BACKUP_LAST_SUCCESS, BACKUP_SUCCESS, "jhub_keepalived_vip_master"}),
+        "written by this platform to node-exporter's textfile collector: backup_metrics, the VIP holder "
+        "timer, the kubeadm certificate check",
+        frozenset(
+            {
+                BACKUP_LAST_SUCCESS,
+                BACKUP_SUCCESS,
+                "jhub_keepalived_vip_master",
+                "kubeadm_certificate_expiry_timestamp_seconds",
+                "kubeadm_certificate_check_success",
+            }
+        ),
     ),
 }
 
