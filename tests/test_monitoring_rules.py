@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from components.monitoring.alerts import platform_alerts, rule_groups
-from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
+from components.monitoring.backup_metrics import BACKUP_LAST_RUN, BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
 from tests.helpers import ROOT, require_tool, stack_platform
 
 Series = list[tuple[str, str]]
@@ -28,6 +28,7 @@ def _case(fail: Series, ok: Series, at: str, labels: dict[str, str], interval: s
     return {"fail": fail, "ok": ok, "at": at, "labels": labels, "interval": interval}
 
 
+PROD_BACKUPS = [("etcd", "cp-1"), ("etcd", "cp-2"), ("etcd", "cp-3"), ("hub-db", "worker-1"), ("homes", "nfs-1")]
 KUBEADM_APISERVER = 'kubeadm_certificate_expiry_timestamp_seconds{certificate="apiserver",authority="false",instance="cp-1"}'
 
 # alert -> failing series, healthy series, evaluation time, labels of the expected alert (besides severity).
@@ -194,6 +195,14 @@ CASES: dict[str, dict[str, Any]] = {
         [(f'{BACKUP_LAST_SUCCESS}{{backup="homes",node="nfs-1"}}', "90000x200")],
         "28h",
         {"backup": "homes", "node": "nfs-1"},
+        interval="10m",
+    ),
+    # prod's five jobs; the fire case lacks cp-2's etcd backup (backup_max_age_hours 26: `for` 1560 min).
+    "BackupNeverReported": _case(
+        [(f'{BACKUP_LAST_RUN}{{backup="{j}",node="{n}"}}', "1x200") for j, n in PROD_BACKUPS if n != "cp-2"],
+        [(f'{BACKUP_LAST_RUN}{{backup="{j}",node="{n}"}}', "1x200") for j, n in PROD_BACKUPS],
+        "27h",
+        {"backup": "etcd", "node": "cp-2"},
         interval="10m",
     ),
     "BackupFailed": _case(

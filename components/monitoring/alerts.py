@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS, JOB_LABEL, NODE_LABEL
+from components.backup.jobs import schedules
+from components.monitoring.backup_metrics import BACKUP_LAST_RUN, BACKUP_LAST_SUCCESS, BACKUP_SUCCESS, JOB_LABEL, NODE_LABEL
 from components.monitoring.scrape import API_VIP_JOB, HUB_JOB, LB_JOB, NFS_JOB
 from config.inventory import Role
 
@@ -259,10 +260,31 @@ def _gpus(cfg: PlatformConfig) -> list[Alert]:
     ]
 
 
-def _backups(mon: MonitoringConfig) -> list[Alert]:
+def _never_reported(cfg: PlatformConfig, mon: MonitoringConfig, job: str, node: str) -> list[Alert]:
+    """A job the stack installs that has no result at all: never ran, or its file is not scraped.
+    Stale and failed results are the alerts below; without a series neither of them can fire."""
+    expected = [(row["job"].removeprefix("backup-"), row["node"]) for row in schedules(cfg) if row["job"].startswith("backup-")]
+    if not expected:
+        return []
+    missing = " or ".join(f'absent({BACKUP_LAST_RUN}{{{JOB_LABEL}="{j}",{NODE_LABEL}="{n}"}})' for j, n in expected)
+    return [
+        Alert(
+            "BackupNeverReported",
+            "backups",
+            missing,
+            # A new job gets this long for its first scheduled run.
+            mon.backup_max_age_hours * 60,
+            "warning",
+            f"the {job} backup on {node} has reported no result in {mon.backup_max_age_hours} h",
+        )
+    ]
+
+
+def _backups(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
     # The labels every backup job writes beside its metrics (backup_metrics.py).
     job, node = f"{{{{ $labels.{JOB_LABEL} }}}}", f"{{{{ $labels.{NODE_LABEL} }}}}"
     return [
+        *_never_reported(cfg, mon, job, node),
         Alert(
             "BackupStale",
             "backups",
@@ -298,7 +320,15 @@ def _prometheus(mon: MonitoringConfig) -> list[Alert]:
 
 def platform_alerts(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
     """Every alert this stack's monitoring evaluates (only those whose components exist)."""
-    return [*_control_plane(cfg), *_nodes(), *_storage(cfg), *_hubs(cfg, mon), *_gpus(cfg), *_backups(mon), *_prometheus(mon)]
+    return [
+        *_control_plane(cfg),
+        *_nodes(),
+        *_storage(cfg),
+        *_hubs(cfg, mon),
+        *_gpus(cfg),
+        *_backups(cfg, mon),
+        *_prometheus(mon),
+    ]
 
 
 def rule_groups(alerts: list[Alert], interval_seconds: int) -> dict[str, dict[str, Any]]:

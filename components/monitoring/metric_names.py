@@ -8,7 +8,7 @@ in `tests/test_backup_metrics_contract.py`.
 
 from __future__ import annotations
 
-from components.monitoring.backup_metrics import BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
+from components.monitoring.backup_metrics import BACKUP_LAST_RUN, BACKUP_LAST_SUCCESS, BACKUP_SUCCESS
 
 EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
     "prometheus": (
@@ -114,6 +114,7 @@ EXPORTERS: dict[str, tuple[str, frozenset[str]]] = {
         "timer, the kubeadm certificate check",
         frozenset(
             {
+                BACKUP_LAST_RUN,
                 BACKUP_LAST_SUCCESS,
                 BACKUP_SUCCESS,
                 "jhub_keepalived_vip_master",
