@@ -1,0 +1,87 @@
+"""Sections of the stack contract compared with their EXACT expected values: the cluster, the backups
+(S3, SFTP, quotas alone), a queue limit on pods, and the published JSON text."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from components.contract.document import build_contract, contract_json
+from config.loader import load_platform
+from tests.helpers import stack_raw
+
+HOST_KEY = "ssh-ed25519 " + "A" * 68
+
+
+def prod_contract(edit: Any = None) -> dict[str, Any]:
+    raw, secret_keys = stack_raw("prod")
+    raw = copy.deepcopy(raw)
+    if edit is not None:
+        edit(raw)
+    cfg = load_platform(raw, secret_keys, missing_secrets_ok=True)
+    return build_contract(cfg, project="jupyterhub-platform", stack="prod")
+
+
+def test_cluster_section() -> None:
+    assert prod_contract()["cluster"] == {
+        "name": "jupyterhub",
+        "mode": "kubeadm",
+        "api_endpoint": "https://k8s-api.example.org:6443",
+        "kubernetes_version": "1.37.1",
+        "pod_cidr": "10.244.0.0/16",
+        "service_cidr": "10.96.0.0/12",
+        "scheduler_name": "yunikorn",
+        "kubeconfig_output": "kubeconfig",
+    }
+
+
+PROD_JOBS = [
+    {"job": "backup-etcd", "node": "cp-1", "schedule": "hourly"},
+    {"job": "backup-etcd", "node": "cp-2", "schedule": "hourly"},
+    {"job": "backup-etcd", "node": "cp-3", "schedule": "hourly"},
+    {"job": "backup-hub-db", "node": "worker-1", "schedule": "*-*-* 00/6:15:00"},
+    {"job": "backup-homes", "node": "nfs-1", "schedule": "*-*-* 01:30:00"},
+    {"job": "home-quotas", "node": "nfs-1", "schedule": "*:0/5"},
+]
+
+
+def test_backups_to_s3() -> None:
+    assert prod_contract()["backups"] == {
+        "target": "s3",
+        "jobs": PROD_JOBS,
+        "metrics_dir": "/var/lib/prometheus/node-exporter",
+    }
+
+
+def test_backups_to_sftp() -> None:
+    def sftp(raw: dict[str, Any]) -> None:
+        raw["backup"].pop("s3")
+        raw["backup"]["sftp"] = {"host": "backup.example.org", "user": "restic", "path": "/srv/restic", "host_key": HOST_KEY}
+
+    assert prod_contract(sftp)["backups"]["target"] == "sftp"
+
+
+def test_quotas_without_backups() -> None:
+    section = prod_contract(lambda raw: raw.pop("backup"))["backups"]
+    assert section == {"target": None, "jobs": [PROD_JOBS[-1]], "metrics_dir": "/var/lib/prometheus/node-exporter"}
+
+
+def test_no_backups_and_no_quotas_is_null() -> None:
+    def neither(raw: dict[str, Any]) -> None:
+        raw.pop("backup")
+        raw.pop("quotas")
+
+    assert prod_contract(neither)["backups"] is None
+
+
+def test_a_pod_limit_is_published_with_the_queue() -> None:
+    def pods(raw: dict[str, Any]) -> None:
+        raw["scheduler"]["queues"][0]["queues"][3]["max"]["pods"] = 200
+
+    exam = next(q for q in prod_contract(pods)["queues"] if q["path"] == "root.exam")
+    assert exam["max"] == {"cpu": "24", "memory": "96Gi", "gpu": 0, "pods": 200}
+
+
+def test_published_text_is_sorted_indented_and_ends_with_a_newline() -> None:
+    expected = '{\n  "a": {\n    "c": [\n      1,\n      "x"\n    ]\n  },\n  "b": 1\n}\n'
+    assert contract_json({"b": 1, "a": {"c": [1, "x"]}}) == expected
