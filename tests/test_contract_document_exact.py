@@ -85,3 +85,27 @@ def test_a_pod_limit_is_published_with_the_queue() -> None:
 def test_published_text_is_sorted_indented_and_ends_with_a_newline() -> None:
     expected = '{\n  "a": {\n    "c": [\n      1,\n      "x"\n    ]\n  },\n  "b": 1\n}\n'
     assert contract_json({"b": 1, "a": {"c": [1, "x"]}}) == expected
+
+
+def test_namespaces_and_gpu_sections() -> None:
+    document = prod_contract()
+    assert document["namespaces"] == [
+        {"name": "consoles", "purpose": "consoles"},
+        {"name": "gpu-operator", "purpose": "gpu"},
+        {"name": "jhub-exam", "purpose": "hub:exam"},
+        {"name": "jhub-grading", "purpose": "hub:grading"},
+        {"name": "jhub-teaching", "purpose": "hub:teaching"},
+        {"name": "kube-system", "purpose": "storage"},
+        {"name": "monitoring", "purpose": "monitoring"},
+        {"name": "yunikorn", "purpose": "scheduler"},
+    ]
+    assert document["gpu"] == {
+        "resource_name": "nvidia.com/gpu",
+        "resource_names": ["nvidia.com/gpu"],
+        "sharing": "mig",
+        "seats": {"nvidia.com/gpu": 14},
+        "total_seats": 14,
+        "nodes": [{"name": "gpu-1", "model": "H100-80GB", "gpus": 2}],
+    }
+    fallback = next(q for q in document["queues"] if q["fallback"])
+    assert fallback["leaf"] is True and fallback["interactive"] is False and fallback["max"]["gpu"] == 0

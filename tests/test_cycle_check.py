@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from pulumi.runtime import resource_cycle_breaker as cycle_breaker
 
+from components.common.dependency_depth import RECURSION_LIMIT, allow_long_dependency_chains
 from tools import cycle_check
 from tools.render import ROOT, render
 
@@ -18,11 +20,12 @@ SCALE_FIXTURE = ROOT / "tests" / "fixtures" / "scale-200.yaml"
 
 
 class Node:
-    """A stand-in resource: the check only reads its number and its recorded dependencies."""
+    """A stand-in resource: the check only reads its number and its recorded dependencies. Numbered
+    `offset` after the current run's first number (None: never numbered)."""
 
-    def __init__(self, number: int | None) -> None:
-        if number is not None:
-            setattr(self, cycle_check.ORDER_ATTRIBUTE, number)
+    def __init__(self, offset: int | None) -> None:
+        if offset is not None:
+            setattr(self, cycle_check.ORDER_ATTRIBUTE, cycle_check.COUNTS.first_number + offset)
 
 
 @pytest.fixture
@@ -53,6 +56,48 @@ def test_after_a_forward_edge_every_edge_is_walked_and_cycles_are_refused(fresh_
     # Backward by number, but it closes the cycle early -> late -> early: the walk must see it.
     assert not cycle_check.declare_dependency(late, early)
     assert cycle_check.COUNTS.walked == 2 and cycle_check.COUNTS.unwalked == 0
+
+
+def test_an_unnumbered_dependent_is_walked(fresh_counts: None) -> None:
+    # Resources adopted by URN (`get_resource`) are never numbered, yet declare edges.
+    assert cycle_check.declare_dependency(Node(None), Node(1))
+    assert cycle_check.COUNTS.walked == 1 and cycle_check.COUNTS.forward_seen
+
+
+def test_resources_of_an_earlier_run_are_walked(fresh_counts: None) -> None:
+    # A registration left pending by a failed run may declare edges in the next one.
+    old = Node(0)
+    cycle_check.reset()
+    assert cycle_check.declare_dependency(Node(5), old)
+    assert cycle_check.COUNTS.walked == 1 and cycle_check.COUNTS.unwalked == 0
+
+
+def test_an_edge_onto_a_chain_near_the_recursion_limit_is_walked(fresh_counts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cycle_check.sys, "getrecursionlimit", lambda: cycle_check.FRAME_MARGIN + 100)
+    chain = [Node(i) for i in range(1, 151)]
+    for earlier, later in pairwise(chain):
+        assert cycle_check.declare_dependency(later, earlier)
+    # Chains of 1..99 below the new resource go without the walk; from 100 on the SDK's walk decides.
+    assert (cycle_check.COUNTS.unwalked, cycle_check.COUNTS.walked) == (99, 50)
+    assert getattr(chain[-1], cycle_check.CHAIN_ATTRIBUTE) == 149
+
+
+def test_the_program_has_room_for_the_sdk_walk_on_long_chains() -> None:
+    # 4,000 resources one after another (a serial rolling upgrade of thousands of workers): the SDK's
+    # recursive walk fails at Python's default limit and passes with the program's.
+    chain = [Node(i) for i in range(4000)]
+    for earlier, later in pairwise(chain):
+        cycle_breaker._add_dep(later, earlier)
+    before = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(1000)
+        with pytest.raises(RecursionError):
+            cycle_breaker.declare_dependency(Node(None), chain[-1])
+        allow_long_dependency_chains()
+        assert sys.getrecursionlimit() == RECURSION_LIMIT
+        assert cycle_breaker.declare_dependency(Node(None), chain[-1])
+    finally:
+        sys.setrecursionlimit(max(before, RECURSION_LIMIT))
 
 
 def test_an_unnumbered_resource_is_walked(fresh_counts: None) -> None:

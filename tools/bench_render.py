@@ -127,12 +127,8 @@ def timed(stack: str, path: Path, out: Path) -> tuple[float, float, dict[str, An
 
 def counted_walks(stack: str, path: Path, out: Path) -> int:
     """The SDK's cycle-check visits in one render with the SDK's own check (as in a real run)."""
-    cycle_check.uninstall()
-    try:
-        with CycleCheckVisits() as visits:
-            render(stack, path, out)
-    finally:
-        cycle_check.install()
+    with cycle_check.sdk_walk(), CycleCheckVisits() as visits:
+        render(stack, path, out)
     return visits.visits
 
 
