@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from components.contract.document import build_contract, contract_json
+import pytest
+
+from components.contract.document import ContractError, build_contract, contract_errors, contract_json, validate_contract
 from config.loader import load_platform
 from tests.helpers import stack_raw
 
@@ -109,3 +111,14 @@ def test_namespaces_and_gpu_sections() -> None:
     }
     fallback = next(q for q in document["queues"] if q["fallback"])
     assert fallback["leaf"] is True and fallback["interactive"] is False and fallback["max"]["gpu"] == 0
+
+
+def test_an_invalid_document_is_refused_naming_every_problem() -> None:
+    document = prod_contract()
+    document["cluster"]["scheduler_name"] = 7
+    document["hubs"] = "none"
+    with pytest.raises(ContractError) as refused:
+        validate_contract(document)
+    errors = ["$.cluster.scheduler_name: 7 is not of type 'string'", "$.hubs: 'none' is not of type 'array'"]
+    assert contract_errors(document) == errors
+    assert str(refused.value) == "the platform contract does not match platform-v1.schema.json: " + "; ".join(errors)
