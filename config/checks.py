@@ -33,6 +33,7 @@ from config.lifecycle_rules import LIFECYCLE_CHECKS, LIFECYCLE_WARNINGS
 from config.monitoring_rules import MONITORING_CHECKS
 from config.nfs_rules import NFS_CHECKS
 from config.publish_rules import PUBLISH_CHECKS
+from config.scale_rules import SCALE_CHECKS
 from config.scheduler_rules import SCHEDULER_CHECKS
 from config.traffic_rules import TRAFFIC_CHECKS
 
@@ -58,6 +59,7 @@ PLATFORM_CHECKS.extend(CONSOLES_CHECKS)
 PLATFORM_CHECKS.extend(CHARTS_CHECKS)
 PLATFORM_CHECKS.extend(MONITORING_CHECKS)
 PLATFORM_CHECKS.extend(COURSES_CHECKS)
+PLATFORM_CHECKS.extend(SCALE_CHECKS)
 
 WarningCheck = Callable[["PlatformConfig"], Iterator[ConfigWarning]]
 # Valid, but act soon (never a failure); registered like the rules, one line each.
