@@ -81,15 +81,14 @@ def declare_dependency(from_resource: Any, to_resource: Any) -> bool:
     shallow = chain + FRAME_MARGIN < sys.getrecursionlimit()
     if backward and shallow and not COUNTS.forward_seen and not COUNTS.disabled:
         cycle_breaker._add_dep(from_resource, to_resource)
-        setattr(from_resource, CHAIN_ATTRIBUTE, max(getattr(from_resource, CHAIN_ATTRIBUTE, 0), chain))
         COUNTS.unwalked += 1
-        return True
-    COUNTS.walked += 1
-    recorded = cycle_breaker.declare_dependency(from_resource, to_resource)
+        recorded = True
+    else:
+        COUNTS.walked += 1
+        recorded = cycle_breaker.declare_dependency(from_resource, to_resource)
+        COUNTS.forward_seen |= recorded and not backward
     if recorded:
         setattr(from_resource, CHAIN_ATTRIBUTE, max(getattr(from_resource, CHAIN_ATTRIBUTE, 0), chain))
-        if not backward:
-            COUNTS.forward_seen = True
     return recorded
 
 

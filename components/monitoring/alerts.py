@@ -260,7 +260,11 @@ def _gpus(cfg: PlatformConfig) -> list[Alert]:
     ]
 
 
-def _never_reported(cfg: PlatformConfig, mon: MonitoringConfig, job: str, node: str) -> list[Alert]:
+# The labels every backup job writes beside its metrics (backup_metrics.py), as alert templates.
+BACKUP_JOB, BACKUP_NODE = f"{{{{ $labels.{JOB_LABEL} }}}}", f"{{{{ $labels.{NODE_LABEL} }}}}"
+
+
+def _never_reported(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
     """A job the stack installs that has no result at all: never ran, or its file is not scraped.
     Stale and failed results are the alerts below; without a series neither of them can fire."""
     expected = [(row["job"].removeprefix("backup-"), row["node"]) for row in schedules(cfg) if row["job"].startswith("backup-")]
@@ -275,23 +279,21 @@ def _never_reported(cfg: PlatformConfig, mon: MonitoringConfig, job: str, node: 
             # A new job gets this long for its first scheduled run.
             mon.backup_max_age_hours * 60,
             "warning",
-            f"the {job} backup on {node} has reported no result in {mon.backup_max_age_hours} h",
+            f"the {BACKUP_JOB} backup on {BACKUP_NODE} has reported no result in {mon.backup_max_age_hours} h",
         )
     ]
 
 
 def _backups(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
-    # The labels every backup job writes beside its metrics (backup_metrics.py).
-    job, node = f"{{{{ $labels.{JOB_LABEL} }}}}", f"{{{{ $labels.{NODE_LABEL} }}}}"
     return [
-        *_never_reported(cfg, mon, job, node),
+        *_never_reported(cfg, mon),
         Alert(
             "BackupStale",
             "backups",
             f"time() - {BACKUP_LAST_SUCCESS} > {mon.backup_max_age_hours * 3600}",
             10,
             "warning",
-            f"the last successful {job} backup on {node} is older than {mon.backup_max_age_hours} h",
+            f"the last successful {BACKUP_JOB} backup on {BACKUP_NODE} is older than {mon.backup_max_age_hours} h",
         ),
         Alert(
             "BackupFailed",
@@ -299,7 +301,8 @@ def _backups(cfg: PlatformConfig, mon: MonitoringConfig) -> list[Alert]:
             f"{BACKUP_SUCCESS} == 0",
             0,
             "warning",
-            f"the last {job} backup on {node} failed (its log: journalctl -u jupyterhub-platform-backup-{job})",
+            f"the last {BACKUP_JOB} backup on {BACKUP_NODE} failed "
+            f"(its log: journalctl -u jupyterhub-platform-backup-{BACKUP_JOB})",
         ),
     ]
 

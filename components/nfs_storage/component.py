@@ -210,14 +210,8 @@ class NfsStorage(pulumi.ComponentResource):
     def claims_for_namespace(self, namespace: str, depends_on: Sequence[pulumi.Resource]) -> NfsClaims:
         """Static, pre-bound homes and shared-folder volumes for one hub namespace (which must exist)."""
         settings = self._settings
-        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on]
-        created: list[pulumi.Resource] = []
-        if self._server_access is not None:
-            step = f"nfs-homes-{namespace}"
-            after_server = [self.server_step] if self.server_step is not None else []
-            script = directory_script(step, settings, settings.homes_path(namespace))
-            created.append(run_step(self._server_access, step, script, parent=self, depends_on=after_server))
-            prereqs.extend(created)
+        created = self._server_directory(f"nfs-homes-{namespace}", settings.homes_path(namespace))
+        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on, *created]
         shared: list[SharedFolderClaim] = []
         volumes = [manifests.homes_volume(settings, namespace), *manifests.shared_volumes(settings, namespace)]
         for volume, folder in zip(volumes, [None, *settings.shared_folders], strict=True):
@@ -230,16 +224,18 @@ class NfsStorage(pulumi.ComponentResource):
         """The hub's ngshare volume (`<export_path>/ngshare/<namespace>`), kept like the homes: protected and
         retained, its directory created on a managed server and never deleted."""
         settings = self._settings
-        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on]
-        created: list[pulumi.Resource] = []
-        if self._server_access is not None:
-            step = f"nfs-ngshare-{namespace}"
-            after_server = [self.server_step] if self.server_step is not None else []
-            script = directory_script(step, settings, settings.exchange_path(namespace))
-            created.append(run_step(self._server_access, step, script, parent=self, depends_on=after_server))
-            prereqs.extend(created)
+        created = self._server_directory(f"nfs-ngshare-{namespace}", settings.exchange_path(namespace))
+        prereqs: list[pulumi.Resource] = [*self._depends_on, *self._host_steps, *depends_on, *created]
         volume = manifests.exchange_volume(settings, namespace, claim_name, EXCHANGE_CAPACITY)
         return [*created, *self._volume(volume, prereqs)]
+
+    def _server_directory(self, step: str, path: str) -> list[pulumi.Resource]:
+        """The step creating `path` on the managed server (after the server's own step); none with a NAS."""
+        if self._server_access is None:
+            return []
+        after_server = [self.server_step] if self.server_step is not None else []
+        script = directory_script(step, self._settings, path)
+        return [run_step(self._server_access, step, script, parent=self, depends_on=after_server)]
 
     def _volume(self, volume: manifests.StaticVolume, prereqs: list[pulumi.Resource]) -> list[pulumi.Resource]:
         # User data: Pulumi must never delete these (protect), and removing them from the program must
